@@ -1,0 +1,260 @@
+"""The backward pass: one reverse walk over the graph, chain rule at every node.
+
+    dL/d(input) = backward(dL/d(output))        for each recorded Function
+
+The walk order is a topological sort made with an explicit stack (a loop, not
+recursion, so a 10,000-step chain is fine). Each node's gradient is complete before its
+backward runs, because every consumer of its output comes earlier in the order.
+Broadcast gradients are summed back to each input's shape here and only here.
+"""
+from ..backend import xp
+from . import anomaly
+from .grad_mode import no_grad, state
+
+FREED_MESSAGE = (
+    "Trying to backward through the graph a second time (or to use a tensor whose graph "
+    "was already freed). backward() frees the arrays saved for it; pass "
+    "retain_graph=True to the first backward() if you need to go through it again, or "
+    "recompute the forward pass."
+)
+
+
+def sum_to_shape(grad, shape):
+    """Undo broadcasting: sum ``grad`` over the axes that broadcasting stretched."""
+    if grad.shape == shape:
+        return grad
+    lead = grad.ndim - len(shape)
+    if lead < 0:
+        raise RuntimeError(f"gradient of shape {grad.shape} cannot flow into shape {shape}")
+    if lead == 1 and grad.ndim == 2 and grad.shape[1] == shape[0]:
+        # a bias gradient: a GEMV with ones beats a strided reduction (PERF-NOTES.md)
+        return xp.ones(grad.shape[0], dtype=grad.dtype) @ grad
+    axes = tuple(range(lead)) + tuple(
+        lead + i for i, size in enumerate(shape) if size == 1 and grad.shape[lead + i] != 1
+    )
+    grad = grad.sum(axis=axes, keepdims=True)
+    if lead:
+        grad = grad.reshape(grad.shape[lead:])
+    if grad.shape != shape:
+        raise RuntimeError(f"gradient of shape {grad.shape} cannot flow into shape {shape}")
+    return grad
+
+
+def topological_order(roots):
+    """Functions reachable from ``roots``, every consumer before what it consumes."""
+    order, visited = [], set()
+    for root in roots:
+        stack = [(root, False)]
+        while stack:
+            fn, expanded = stack.pop()
+            if expanded:
+                order.append(fn)
+                continue
+            if fn in visited:
+                continue
+            visited.add(fn)
+            stack.append((fn, True))
+            for t in fn.inputs or ():
+                if t is not None and t._ctx is not None and t._ctx not in visited:
+                    stack.append((t._ctx, False))
+    order.reverse()
+    return order
+
+
+def _fit(grad, tensor, fn):
+    """The gradient reshaped (un-broadcast) and cast to the input it flows into."""
+    if grad.shape != tensor.shape:
+        try:
+            grad = sum_to_shape(xp.asarray(grad), tensor.shape)
+        except RuntimeError as err:
+            raise RuntimeError(f"{type(fn).__name__}.backward: {err}") from None
+    if grad.dtype != tensor.dtype:
+        grad = grad.astype(tensor.dtype)
+    return grad
+
+
+def _run_hooks(hooks, grad):
+    from ..tensor import Tensor
+
+    for hook in hooks:
+        replaced = hook(Tensor._make(grad))
+        if replaced is not None:
+            grad = replaced.data if isinstance(replaced, Tensor) else xp.asarray(replaced)
+    return grad
+
+
+def _check_versions(fn):
+    for i, t in enumerate(fn.inputs):
+        if t is not None and t._version != fn.versions[i]:
+            raise RuntimeError(
+                f"one of the arrays needed for gradient computation has been modified by an "
+                f"in-place operation: input {i} of {type(fn).__name__} (shape {t.shape}) is at "
+                f"version {t._version}; expected version {fn.versions[i]}. Use an "
+                f"out-of-place operation (x = x + y instead of x += y) before backward."
+            )
+
+
+def run_backward(roots, retain_graph=False, capture=None):
+    """Propagate gradients from ``roots`` [(tensor, grad array)] to every leaf.
+
+    Leaves accumulate into ``.grad``. With ``capture`` (a dict {tensor: None}) nothing is
+    accumulated: the gradients of exactly those tensors are filled into it instead.
+    """
+    pending = {}  # Function -> [gradient of its output, whether the array is ours to modify]
+    captured_outputs = {t._ctx: t for t in capture or () if t._ctx is not None}
+
+    def deliver(tensor, grad, owned):
+        if tensor._ctx is not None:
+            entry = pending.get(tensor._ctx)
+            if entry is None:
+                pending[tensor._ctx] = [grad, owned]
+            elif entry[1]:
+                entry[0] += grad
+            else:
+                entry[0] = entry[0] + grad
+                entry[1] = True
+        elif capture is not None:
+            if tensor in capture:
+                prev = capture[tensor]
+                capture[tensor] = grad if prev is None else prev + grad
+        else:
+            accumulate_leaf(tensor, grad, owned)
+
+    for tensor, grad in roots:
+        deliver(tensor, grad, False)
+    roots_fns = [t._ctx for t, _ in roots if t._ctx is not None]
+    for fn in topological_order(roots_fns):
+        entry = pending.pop(fn, None)
+        if entry is None:
+            continue
+        grad = entry[0]
+        if fn.hooks:
+            grad = _run_hooks(fn.hooks, grad)
+        if fn.retained_by is not None and (out := fn.retained_by()) is not None:
+            out.grad = out._make(xp.array(grad))
+        if fn in captured_outputs:
+            capture[captured_outputs[fn]] = grad
+        inputs = fn.inputs
+        if inputs is None or fn.saved is None:
+            raise RuntimeError(FREED_MESSAGE)
+        if fn.versions is not None:
+            _check_versions(fn)
+        fn.needs_input_grad = tuple(t is not None and t.requires_grad for t in inputs)
+        grads = type(fn).backward(fn, grad)
+        if type(grads) is not tuple:
+            grads = (grads,)
+        if len(grads) != len(inputs):
+            raise RuntimeError(
+                f"{type(fn).__name__}.backward returned {len(grads)} gradients; forward took "
+                f"{len(inputs)} inputs, so it must return {len(inputs)} (None where there is none)"
+            )
+        if state.anomaly_enabled:
+            anomaly.check_backward(fn, grads)
+        for t, g in zip(inputs, grads):
+            if g is None or t is None or not t.requires_grad:
+                continue
+            # an array that is the incoming gradient, a view, or handed to two inputs is shared
+            owned = (
+                g is not grad
+                and getattr(g, "base", None) is None
+                and (len(grads) == 1 or [o is g for o in grads].count(True) == 1)
+            )
+            fitted = _fit(g, t, fn)
+            deliver(t, fitted, owned or fitted is not g)
+        if not retain_graph:
+            fn.inputs = None
+            fn.saved = None
+
+
+def accumulate_leaf(tensor, grad, owned):
+    """Add ``grad`` into a leaf's ``.grad``, running its hooks first (as PyTorch does)."""
+    from ..tensor import Tensor
+
+    if tensor._hooks:
+        grad = _run_hooks(tensor._hooks, grad)
+        owned = False
+    if tensor.grad is None:
+        tensor.grad = Tensor._make(grad if owned and grad.flags.writeable else grad.copy())
+    else:
+        tensor.grad.data += grad
+
+
+def _initial_grad(tensor, gradient):
+    from ..tensor import Tensor
+
+    if gradient is None:
+        if tensor.data.size != 1:
+            raise RuntimeError(
+                f"backward: grad can be implicitly created only for a scalar output, but this "
+                f"tensor has shape {tuple(tensor.shape)}. Reduce it first (loss.sum() or "
+                f"loss.mean()), or pass gradient=dp.ones_like(t) (a tensor of shape "
+                f"{tuple(tensor.shape)}: the gradient of the final result w.r.t. it)."
+            )
+        return xp.ones(tensor.shape, dtype=tensor.dtype)
+    grad = gradient.data if isinstance(gradient, Tensor) else xp.asarray(gradient, dtype=tensor.dtype)
+    if grad.shape != tensor.shape:
+        raise ValueError(
+            f"backward: gradient has shape {grad.shape} but the tensor has shape "
+            f"{tuple(tensor.shape)}; they must match"
+        )
+    return grad
+
+
+def backward(tensors, grad_tensors=None, retain_graph=False):
+    """``dp.autograd.backward``: accumulate d(tensors)/d(leaf) into every leaf's ``.grad``."""
+    tensors, grad_tensors = _as_lists(tensors, grad_tensors)
+    roots = []
+    for t, g in zip(tensors, grad_tensors):
+        if not t.requires_grad:
+            raise RuntimeError(
+                "backward: this tensor does not require grad and has no graph. Create the "
+                "parameters with requires_grad=True, and do not compute it under dp.no_grad()."
+            )
+        roots.append((t, _initial_grad(t, g)))
+    with no_grad():
+        run_backward(roots, retain_graph=retain_graph)
+
+
+def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=False, allow_unused=False):
+    """``dp.autograd.grad``: d(outputs)/d(inputs) returned as a tuple; no ``.grad`` changes."""
+    from ..tensor import Tensor
+
+    if create_graph:
+        raise NotImplementedError(
+            "autograd.grad(create_graph=True): higher-order gradients are not supported; "
+            "deepprimer's backward functions compute with NumPy arrays, not recorded tensors"
+        )
+    outputs, grad_outputs = _as_lists(outputs, grad_outputs)
+    single = isinstance(inputs, Tensor)
+    inputs = [inputs] if single else list(inputs)
+    for i, t in enumerate(inputs):
+        if not t.requires_grad:
+            raise RuntimeError(f"autograd.grad: input {i} does not require grad")
+    capture = {t: None for t in inputs}
+    roots = [(t, _initial_grad(t, g)) for t, g in zip(outputs, grad_outputs)]
+    with no_grad():
+        run_backward(roots, retain_graph=bool(retain_graph), capture=capture)
+    result = []
+    for i, t in enumerate(inputs):
+        g = capture[t]
+        if g is None and not allow_unused:
+            raise RuntimeError(
+                f"autograd.grad: input {i} was not used to compute the outputs; "
+                f"pass allow_unused=True to get None for it"
+            )
+        result.append(None if g is None else Tensor._make(xp.array(g)))
+    return tuple(result)
+
+
+def _as_lists(tensors, grads):
+    from ..tensor import Tensor
+
+    if isinstance(tensors, Tensor):
+        tensors = [tensors]
+    tensors = list(tensors)
+    if grads is None or isinstance(grads, Tensor):
+        grads = [grads] * len(tensors) if grads is None else [grads]
+    grads = list(grads)
+    if len(grads) != len(tensors):
+        raise ValueError(f"got {len(tensors)} outputs but {len(grads)} gradients for them")
+    return tensors, grads

@@ -1,0 +1,75 @@
+"""Function: one differentiable primitive, and the node it leaves on the graph.
+
+A subclass writes ``forward(ctx, *arrays)`` (compute with the array module, save what
+backward needs with ``ctx.save_for_backward``) and ``backward(ctx, grad)`` (return one
+gradient per forward input, ``None`` where there is none). Both see NumPy arrays, not
+tensors. Written as instance methods (``self`` is the ctx) or as PyTorch-style static
+methods taking ``ctx``: both work.
+
+``apply`` runs forward and, only when grad mode is on and some input requires grad,
+records the node: the output tensor points at it, it points at its inputs.
+Gradients of broadcast inputs are summed back to the input's shape by the engine, in one
+place, so ``backward`` may return a gradient of the output's (broadcast) shape.
+"""
+from ..backend import xp
+from . import anomaly
+from .grad_mode import state
+
+
+class Function:
+    saved = ()  # arrays kept for backward; None once backward has freed them
+    inputs = None  # the forward's positional arguments: a Tensor, or None for a constant
+    versions = None  # input tensors' versions when arrays were saved
+    needs_input_grad = ()
+    hooks = None  # gradient hooks on the output (Tensor.register_hook on a non-leaf)
+    retained_by = None  # weakref to the output, set by Tensor.retain_grad()
+
+    def save_for_backward(self, *arrays):
+        self.saved = arrays
+
+    @property
+    def saved_tensors(self):
+        return self.saved
+
+    def forward(self, *args, **kwargs):
+        raise NotImplementedError(f"{type(self).__name__} must define forward")
+
+    def backward(self, grad):
+        raise NotImplementedError(f"{type(self).__name__} must define backward")
+
+    @classmethod
+    def apply(cls, *args, **kwargs):
+        fn = cls()
+        arrays = [a.data if isinstance(a, Tensor) else a for a in args]
+        if state.anomaly_enabled:
+            fn.trace = anomaly.user_frame()
+        out = cls.forward(fn, *arrays, **kwargs)
+        if type(out) is not xp.ndarray:
+            out = xp.asarray(out)
+        if state.anomaly_enabled:
+            anomaly.check_forward(fn, out, arrays)
+        result = Tensor._make(out)
+        if state.grad_enabled:
+            for a in args:
+                if isinstance(a, Tensor) and a.requires_grad:
+                    break
+            else:
+                return result
+            if out.dtype.kind not in "fc":
+                return result  # integer and bool results carry no gradient
+            fn.inputs = tuple(a if isinstance(a, Tensor) else None for a in args)
+            if fn.saved:
+                fn.versions = tuple(a._version if a is not None else 0 for a in fn.inputs)
+            result.requires_grad = True
+            result._ctx = fn
+        return result
+
+    @property
+    def name(self):
+        return type(self).__name__
+
+    def __repr__(self):
+        return f"<{type(self).__name__}Backward>"
+
+
+from ..tensor import Tensor  # noqa: E402  (tensor.py imports this module first)

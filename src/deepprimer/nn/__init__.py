@@ -1,0 +1,2 @@
+"""Neural-network building blocks (``deepprimer.nn``)."""
+from . import functional

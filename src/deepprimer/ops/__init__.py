@@ -1,0 +1,1 @@
+"""The differentiable primitives, one family a file. Each op is a Function subclass."""

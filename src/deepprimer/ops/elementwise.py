@@ -1,0 +1,525 @@
+"""Elementwise ops: arithmetic, the primer's activation functions, and comparisons.
+
+Each Function's backward is the local derivative times the incoming gradient (the chain
+rule). Gradients may come back in the broadcast output's shape; the engine sums them back
+to each input's shape.
+"""
+import math
+
+from .. import backend
+from ..autograd import Function
+from ..backend import xp
+from ..tensor import Tensor
+
+# ---- operands: torch's type promotion on top of NumPy's --------------------------
+
+
+def operands(a, b, op):
+    """Make ``a`` and ``b`` ready for a binary op with PyTorch's promotion rules.
+
+    NumPy would turn int64 + float32 into float64; PyTorch (and we) keep the float
+    operand's dtype, and an integer tensor with a Python float becomes the default float.
+    """
+    if isinstance(a, xp.ndarray) or isinstance(a, list):
+        a = Tensor(a)
+    if isinstance(b, xp.ndarray) or isinstance(b, list):
+        b = Tensor(b)
+    ta, tb = isinstance(a, Tensor), isinstance(b, Tensor)
+    if ta and tb:
+        ka, kb = a.data.dtype.kind, b.data.dtype.kind
+        if ka == kb or (ka in "iub" and kb in "iub"):
+            return a, b
+        if ka == "f" and kb in "iub":
+            return a, b.astype(a.dtype)
+        if kb == "f" and ka in "iub":
+            return a.astype(b.dtype), b
+        raise TypeError(f"{op}: unsupported dtypes {a.dtype} and {b.dtype}")
+    tensor, scalar = (a, b) if ta else (b, a)
+    if not isinstance(scalar, (int, float, bool, xp.number, xp.bool_)):
+        raise TypeError(
+            f"{op}: expected a tensor or a Python number, got {type(scalar).__name__}"
+        )
+    if isinstance(scalar, float) and tensor.data.dtype.kind in "iub":
+        tensor = tensor.astype(backend.get_default_dtype())
+    elif isinstance(scalar, xp.generic):
+        scalar = scalar.item()  # a NumPy scalar must not upcast float32 data
+    return (tensor, scalar) if ta else (scalar, tensor)
+
+
+def _check_broadcast(a, b, op):
+    if isinstance(a, Tensor) and isinstance(b, Tensor) and a.data.shape != b.data.shape:
+        try:
+            xp.broadcast_shapes(a.data.shape, b.data.shape)
+        except ValueError:
+            raise ValueError(
+                f"{op}: shapes {tuple(a.shape)} and {tuple(b.shape)} cannot be broadcast "
+                f"together (from the right, each pair of sizes must be equal or one of them 1)"
+            ) from None
+
+
+# ---- arithmetic -----------------------------------------------------------------
+
+
+class Add(Function):
+    def forward(self, a, b):
+        return a + b
+
+    def backward(self, grad):
+        return grad, grad
+
+
+class Sub(Function):
+    def forward(self, a, b):
+        return a - b
+
+    def backward(self, grad):
+        return grad, (-grad if self.needs_input_grad[1] else None)
+
+
+class Mul(Function):
+    def forward(self, a, b):
+        self.save_for_backward(a, b)
+        return a * b
+
+    def backward(self, grad):
+        a, b = self.saved
+        need_a, need_b = self.needs_input_grad
+        return (grad * b if need_a else None), (grad * a if need_b else None)
+
+
+class Div(Function):
+    def forward(self, a, b):
+        self.save_for_backward(a, b)
+        return a / b
+
+    def backward(self, grad):
+        a, b = self.saved
+        need_a, need_b = self.needs_input_grad
+        grad_a = grad / b if need_a else None
+        grad_b = -grad * a / (b * b) if need_b else None
+        return grad_a, grad_b
+
+
+class Pow(Function):
+    """a ** b, where either side may be a Python number."""
+
+    def forward(self, a, b):
+        out = a**b
+        self.save_for_backward(a, b, out)
+        return out
+
+    def backward(self, grad):
+        a, b, out = self.saved
+        need_a, need_b = self.needs_input_grad
+        grad_a = grad_b = None
+        if need_a:
+            if isinstance(b, (int, float)):
+                grad_a = grad * (b * a ** (b - 1) if b != 2 else 2 * a)
+            else:
+                grad_a = grad * b * a ** (b - 1)
+        if need_b:
+            grad_b = grad * out * (xp.log(a) if isinstance(a, xp.ndarray) else math.log(a))
+        return grad_a, grad_b
+
+
+class Neg(Function):
+    def forward(self, a):
+        return -a
+
+    def backward(self, grad):
+        return -grad
+
+
+def add(a, b):
+    a, b = operands(a, b, "add")
+    _check_broadcast(a, b, "add")
+    return Add.apply(a, b)
+
+
+def sub(a, b):
+    a, b = operands(a, b, "sub")
+    _check_broadcast(a, b, "sub")
+    return Sub.apply(a, b)
+
+
+def mul(a, b):
+    a, b = operands(a, b, "mul")
+    _check_broadcast(a, b, "mul")
+    return Mul.apply(a, b)
+
+
+def div(a, b):
+    a, b = operands(a, b, "div")
+    _check_broadcast(a, b, "div")
+    # true division: integers divide into the default float dtype, as in torch
+    if isinstance(a, Tensor) and a.data.dtype.kind in "iub" and (
+        not isinstance(b, Tensor) or b.data.dtype.kind in "iub"
+    ):
+        a = a.astype(backend.get_default_dtype())
+    elif isinstance(b, Tensor) and b.data.dtype.kind in "iub" and not isinstance(a, Tensor):
+        b = b.astype(backend.get_default_dtype())
+    return Div.apply(a, b)
+
+
+def pow(a, b):
+    a, b = operands(a, b, "pow")
+    _check_broadcast(a, b, "pow")
+    return Pow.apply(a, b)
+
+
+def neg(a):
+    return Neg.apply(a)
+
+
+# ---- unary math -------------------------------------------------------------------
+
+
+class Abs(Function):
+    def forward(self, a):
+        self.save_for_backward(a)
+        return xp.abs(a)
+
+    def backward(self, grad):
+        (a,) = self.saved
+        return grad * xp.sign(a)
+
+
+class Exp(Function):
+    def forward(self, a):
+        out = xp.exp(a)
+        self.save_for_backward(out)
+        return out
+
+    def backward(self, grad):
+        (out,) = self.saved
+        return grad * out
+
+
+class Log(Function):
+    def forward(self, a):
+        self.save_for_backward(a)
+        return xp.log(a)
+
+    def backward(self, grad):
+        (a,) = self.saved
+        return grad / a
+
+
+class Sqrt(Function):
+    def forward(self, a):
+        out = xp.sqrt(a)
+        self.save_for_backward(out)
+        return out
+
+    def backward(self, grad):
+        (out,) = self.saved
+        return grad / (2 * out)
+
+
+class Sin(Function):
+    def forward(self, a):
+        self.save_for_backward(a)
+        return xp.sin(a)
+
+    def backward(self, grad):
+        (a,) = self.saved
+        return grad * xp.cos(a)
+
+
+class Cos(Function):
+    def forward(self, a):
+        self.save_for_backward(a)
+        return xp.cos(a)
+
+    def backward(self, grad):
+        (a,) = self.saved
+        return -grad * xp.sin(a)
+
+
+def abs(a):
+    return Abs.apply(a)
+
+
+def exp(a):
+    return Exp.apply(_float(a))
+
+
+def log(a):
+    return Log.apply(_float(a))
+
+
+def sqrt(a):
+    return Sqrt.apply(_float(a))
+
+
+def sin(a):
+    return Sin.apply(_float(a))
+
+
+def cos(a):
+    return Cos.apply(_float(a))
+
+
+def sign(a):
+    return Tensor._make(xp.sign(a.data))
+
+
+def _float(a):
+    """Math functions of integer tensors give the default float dtype, as in torch."""
+    if not isinstance(a, Tensor):
+        raise TypeError(f"expected a Tensor, got {type(a).__name__}")
+    return a if a.data.dtype.kind == "f" else a.astype(backend.get_default_dtype())
+
+
+# ---- the primer's activation functions -------------------------------------------
+
+
+class Tanh(Function):
+    """tanh(x); derivative 1 - tanh(x)^2."""
+
+    def forward(self, a):
+        out = xp.tanh(a)
+        self.save_for_backward(out)
+        return out
+
+    def backward(self, grad):
+        (out,) = self.saved
+        return grad * (1 - out * out)
+
+
+def stable_sigmoid(a):
+    """1 / (1 + e^-x) without overflow: uses e^-|x| <= 1 on both sides of zero."""
+    e = xp.exp(-xp.abs(a))
+    return xp.where(a >= 0, 1 / (1 + e), e / (1 + e))
+
+
+class Sigmoid(Function):
+    """sigma(x) = 1 / (1 + e^-x); derivative sigma(x) (1 - sigma(x))."""
+
+    def forward(self, a):
+        out = stable_sigmoid(a)
+        self.save_for_backward(out)
+        return out
+
+    def backward(self, grad):
+        (out,) = self.saved
+        return grad * out * (1 - out)
+
+
+class ReLU(Function):
+    """max(0, x); derivative 1 where x > 0, else 0."""
+
+    def forward(self, a):
+        out = xp.maximum(a, 0)
+        self.save_for_backward(out)
+        return out
+
+    def backward(self, grad):
+        (out,) = self.saved
+        return grad * (out > 0)
+
+
+class LeakyReLU(Function):
+    """x where x > 0, else slope * x."""
+
+    def forward(self, a, negative_slope):
+        self.save_for_backward(a)
+        self.slope = negative_slope
+        return xp.where(a > 0, a, a * a.dtype.type(negative_slope))
+
+    def backward(self, grad):
+        (a,) = self.saved
+        return xp.where(a > 0, grad, grad * a.dtype.type(self.slope)), None
+
+
+class GELU(Function):
+    """x * Phi(x), Phi the standard normal CDF (or its tanh approximation)."""
+
+    def forward(self, a, approximate):
+        self.save_for_backward(a)
+        self.approximate = approximate
+        if approximate == "tanh":
+            inner = math.sqrt(2 / math.pi) * (a + 0.044715 * a**3)
+            return 0.5 * a * (1 + xp.tanh(inner))
+        return 0.5 * a * (1 + backend.erf(a * (1 / math.sqrt(2))))
+
+    def backward(self, grad):
+        (a,) = self.saved
+        if self.approximate == "tanh":
+            k = math.sqrt(2 / math.pi)
+            t = xp.tanh(k * (a + 0.044715 * a**3))
+            local = 0.5 * (1 + t) + 0.5 * a * (1 - t * t) * k * (1 + 3 * 0.044715 * a * a)
+        else:
+            cdf = 0.5 * (1 + backend.erf(a * (1 / math.sqrt(2))))
+            pdf = xp.exp(-0.5 * a * a) * (1 / math.sqrt(2 * math.pi))
+            local = cdf + a * pdf
+        return grad * local.astype(a.dtype, copy=False), None
+
+
+class ELU(Function):
+    """x where x > 0, else alpha (e^x - 1)."""
+
+    def forward(self, a, alpha):
+        out = xp.where(a > 0, a, alpha * xp.expm1(xp.minimum(a, 0))).astype(a.dtype, copy=False)
+        self.save_for_backward(a, out)
+        self.alpha = alpha
+        return out
+
+    def backward(self, grad):
+        a, out = self.saved
+        return xp.where(a > 0, grad, grad * (out + a.dtype.type(self.alpha))), None
+
+
+class Softplus(Function):
+    """log(1 + e^(beta x)) / beta, linear above ``threshold``; derivative sigma(beta x)."""
+
+    def forward(self, a, beta, threshold):
+        bx = a * a.dtype.type(beta)
+        self.save_for_backward(bx)
+        self.beta, self.threshold = beta, threshold
+        soft = (xp.log1p(xp.exp(-xp.abs(bx))) + xp.maximum(bx, 0)) / a.dtype.type(beta)
+        return xp.where(bx > threshold, a, soft)
+
+    def backward(self, grad):
+        (bx,) = self.saved
+        return xp.where(bx > self.threshold, grad, grad * stable_sigmoid(bx)), None, None
+
+
+def tanh(a):
+    return Tanh.apply(_float(a))
+
+
+def sigmoid(a):
+    return Sigmoid.apply(_float(a))
+
+
+def relu(a):
+    return ReLU.apply(a)
+
+
+def leaky_relu(a, negative_slope=0.01):
+    return LeakyReLU.apply(a, negative_slope)
+
+
+def gelu(a, approximate="none"):
+    if approximate not in ("none", "tanh"):
+        raise ValueError(f"gelu: approximate must be 'none' or 'tanh', got {approximate!r}")
+    return GELU.apply(a, approximate)
+
+
+def elu(a, alpha=1.0):
+    return ELU.apply(a, alpha)
+
+
+def softplus(a, beta=1.0, threshold=20.0):
+    return Softplus.apply(a, beta, threshold)
+
+
+# ---- clamp, maximum, minimum, where ----------------------------------------------
+
+
+class Clamp(Function):
+    def forward(self, a, low, high):
+        self.save_for_backward(a)
+        self.low, self.high = low, high
+        return xp.clip(a, low, high)
+
+    def backward(self, grad):
+        (a,) = self.saved
+        keep = xp.ones(a.shape, dtype=bool)
+        if self.low is not None:
+            keep &= a >= self.low
+        if self.high is not None:
+            keep &= a <= self.high
+        return grad * keep, None, None
+
+
+class Maximum(Function):
+    """Ties send half the gradient to each side, as in torch."""
+
+    def forward(self, a, b):
+        self.save_for_backward(a, b)
+        return xp.maximum(a, b)
+
+    def backward(self, grad):
+        a, b = self.saved
+        share_a = (a > b).astype(grad.dtype) + (a == b).astype(grad.dtype) * 0.5
+        return grad * share_a, grad * (1 - share_a)
+
+
+def clamp(a, min=None, max=None):
+    if min is None and max is None:
+        raise ValueError("clamp: give at least one of min and max")
+    if isinstance(min, Tensor) or isinstance(max, Tensor):
+        out = a if min is None else maximum(a, min)
+        return out if max is None else minimum(out, max)
+    return Clamp.apply(a, min, max)
+
+
+def maximum(a, b):
+    a, b = operands(a, b, "maximum")
+    _check_broadcast(a, b, "maximum")
+    return Maximum.apply(a, b)
+
+
+def minimum(a, b):
+    a, b = operands(a, b, "minimum")
+    _check_broadcast(a, b, "minimum")
+    return -Maximum.apply(-a, -b)
+
+
+class Where(Function):
+    def forward(self, condition, a, b):
+        self.save_for_backward(condition)
+        return xp.where(condition, a, b)
+
+    def backward(self, grad):
+        (condition,) = self.saved
+        need_a, need_b = self.needs_input_grad[1:]
+        zero = grad.dtype.type(0)
+        return (
+            None,
+            xp.where(condition, grad, zero) if need_a else None,
+            xp.where(condition, zero, grad) if need_b else None,
+        )
+
+
+def where(condition, a, b):
+    """``a`` where ``condition`` holds, else ``b`` (either may be a Python number)."""
+    condition = condition if isinstance(condition, Tensor) else Tensor(condition)
+    if condition.data.dtype != backend.bool_:
+        raise TypeError(f"where: condition must be a bool tensor, got {condition.dtype}")
+    a, b = operands(a, b, "where")
+    if isinstance(a, Tensor) and isinstance(b, Tensor) and a.dtype != b.dtype:
+        dtype = xp.promote_types(a.dtype, b.dtype)
+        a, b = a.astype(dtype), b.astype(dtype)
+    elif not isinstance(a, Tensor):
+        a = b.data.dtype.type(a)
+    elif not isinstance(b, Tensor):
+        b = a.data.dtype.type(b)
+    return Where.apply(condition.detach(), a, b)
+
+
+# ---- comparisons: bool results, no gradient ----------------------------------------
+
+_COMPARE = {
+    "eq": xp.equal, "ne": xp.not_equal, "lt": xp.less, "le": xp.less_equal,
+    "gt": xp.greater, "ge": xp.greater_equal,
+    "and": xp.bitwise_and, "or": xp.bitwise_or, "xor": xp.bitwise_xor,
+}
+
+
+def compare(op, a, b):
+    if not isinstance(b, (Tensor, int, float, bool, xp.ndarray, xp.generic, list)):
+        return NotImplemented
+    a, b = operands(a, b, op)
+    _check_broadcast(a, b, op)
+    a_data = a.data if isinstance(a, Tensor) else a
+    b_data = b.data if isinstance(b, Tensor) else b
+    return Tensor._make(xp.asarray(_COMPARE[op](a_data, b_data)))
+
+
+def logical_not(a):
+    if a.data.dtype == backend.bool_:
+        return Tensor._make(~a.data)
+    return Tensor._make(a.data == 0)

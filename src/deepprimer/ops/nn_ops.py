@@ -1,0 +1,324 @@
+"""Fused kernels: where one hand-derived backward beats a chain of primitives.
+
+Each is checked against its composition of primitives in the tests (DESIGN.md): the
+composition is the reference, the fused kernel is the fast path.
+"""
+from .. import random
+from ..autograd import Function
+from ..backend import xp
+from ..tensor import Tensor, normalize_dim
+from .elementwise import stable_sigmoid
+
+# ---- softmax and log-softmax ---------------------------------------------------------
+
+
+def _log_softmax(x, axis):
+    """x - logsumexp(x): subtracting the max first keeps exp() from overflowing."""
+    shifted = x - x.max(axis=axis, keepdims=True)
+    return shifted - xp.log(xp.exp(shifted).sum(axis=axis, keepdims=True))
+
+
+class Softmax(Function):
+    """softmax(x)_i = e^{x_i} / sum_j e^{x_j}; backward: s * (g - sum(g * s))."""
+
+    def forward(self, x, axis):
+        e = xp.exp(x - x.max(axis=axis, keepdims=True))
+        out = e / e.sum(axis=axis, keepdims=True)
+        self.axis = axis
+        self.save_for_backward(out)
+        return out
+
+    def backward(self, grad):
+        (out,) = self.saved
+        return out * (grad - (grad * out).sum(axis=self.axis, keepdims=True)), None
+
+
+class LogSoftmax(Function):
+    """log softmax(x) = x - logsumexp(x); backward: g - softmax(x) * sum(g)."""
+
+    def forward(self, x, axis):
+        out = _log_softmax(x, axis)
+        self.axis = axis
+        self.save_for_backward(out)
+        return out
+
+    def backward(self, grad):
+        (out,) = self.saved
+        return grad - xp.exp(out) * grad.sum(axis=self.axis, keepdims=True), None
+
+
+def _softmax_dim(x, dim):
+    if dim is None:  # torch's legacy choice when no dim is given
+        dim = 0 if x.ndim in (0, 1, 3) else 1
+    return normalize_dim(dim, x.ndim, "softmax")
+
+
+def softmax(x, dim=None):
+    return Softmax.apply(x, _softmax_dim(x, dim))
+
+
+def log_softmax(x, dim=None):
+    return LogSoftmax.apply(x, _softmax_dim(x, dim))
+
+
+# ---- cross-entropy from logits -----------------------------------------------------------
+
+
+class SoftmaxCrossEntropy(Function):
+    """Cross-entropy of softmax(logits) against a target distribution q, per row:
+
+        loss_i = -sum_c q_ic log softmax(x_i)_c
+
+    and its gradient with respect to the logits is simply softmax(x_i) * sum(q_i) - q_i
+    (p - onehot(y) for a plain class index). Class indices, ignore_index, class weights
+    and label smoothing only change q, so one kernel serves them all.
+    """
+
+    def forward(self, logits, target, weight, ignore_index, reduction, smoothing):
+        n, c = logits.shape
+        logp = _log_softmax(logits, 1)
+        dtype = logits.dtype
+        eps = dtype.type(smoothing)
+        if target.ndim == 1:  # class indices
+            valid = target != ignore_index
+            all_valid = bool(valid.all())
+            safe = target if all_valid else xp.where(valid, target, 0)
+            if safe.size and (safe.min() < 0 or safe.max() >= c):
+                bad = int(safe[(safe < 0) | (safe >= c)][0])
+                raise ValueError(f"cross_entropy: target class {bad} is out of range for {c} classes (0..{c - 1})")
+            rows = xp.arange(n)
+            coef = xp.ones(n, dtype=dtype) if weight is None else weight[safe].astype(dtype)
+            if not all_valid:
+                coef = coef * valid
+            loss = -coef * logp[rows, safe]
+            if smoothing:
+                wvec = xp.ones(c, dtype=dtype) if weight is None else weight.astype(dtype)
+                smooth = -(logp * wvec).sum(axis=1) / c
+                smooth = smooth if all_valid else smooth * valid
+                loss = (1 - eps) * loss + eps * smooth
+            self.index = (rows, safe, coef, valid, all_valid)
+            denom = coef.sum()
+        else:  # class probabilities
+            q = target.astype(dtype, copy=False)
+            if smoothing:
+                q = q * (1 - eps) + eps / c
+            if weight is not None:
+                q = q * weight.astype(dtype)
+            loss = -(q * logp).sum(axis=1)
+            self.index = None
+            self.q = q
+            denom = dtype.type(n)
+        self.reduction, self.smoothing, self.weight, self.denom = reduction, smoothing, weight, denom
+        self.save_for_backward(logp)
+        if reduction == "none":
+            return loss
+        total = loss.sum()
+        return total / denom if reduction == "mean" else total
+
+    def backward(self, grad):
+        (logp,) = self.saved
+        n, c = logp.shape
+        dtype = logp.dtype
+        scale = grad / self.denom if self.reduction == "mean" else grad
+        probs = xp.exp(logp)
+        if self.index is not None:
+            rows, safe, coef, valid, all_valid = self.index
+            eps = dtype.type(self.smoothing)
+            hot = coef * (1 - eps) if self.smoothing else coef
+            if self.smoothing:
+                wvec = xp.ones(c, dtype=dtype) if self.weight is None else self.weight.astype(dtype)
+                row_mass = hot + (eps / c) * wvec.sum() * (valid if not all_valid else 1)
+                d = probs * row_mass[:, None]
+                d -= (eps / c) * (wvec[None, :] if all_valid else valid[:, None] * wvec[None, :])
+            elif self.weight is None and all_valid:
+                d = probs
+            else:
+                d = probs * coef[:, None]
+            d[rows, safe] -= hot
+            grad_target = None
+        else:
+            q = self.q
+            d = probs * q.sum(axis=1, keepdims=True) - q
+            grad_target = None
+            if self.needs_input_grad[1]:
+                factor = (1 - self.smoothing) * (1 if self.weight is None else self.weight)
+                grad_target = -logp * factor
+                grad_target = grad_target * (scale[:, None] if self.reduction == "none" else scale)
+        d *= scale[:, None] if self.reduction == "none" else scale
+        return d, grad_target, None, None, None, None
+
+
+_REDUCTIONS = ("none", "mean", "sum")
+
+
+def check_reduction(reduction, op, extra=()):
+    if reduction not in _REDUCTIONS + tuple(extra):
+        raise ValueError(f"{op}: reduction must be one of {_REDUCTIONS + tuple(extra)}, got {reduction!r}")
+
+
+def classes_last(x, op):
+    """(N, C, d1, ...) -> (N * d1 * ..., C), so the kernels see rows of class scores."""
+    if x.ndim < 2:
+        raise ValueError(f"{op}: input must have shape (N, C) or (N, C, d1, ...), got {tuple(x.shape)}")
+    if x.ndim == 2:
+        return x
+    return x.permute(0, *range(2, x.ndim), 1).reshape(-1, x.shape[1])
+
+
+def cross_entropy(input, target, weight=None, ignore_index=-100, reduction="mean", label_smoothing=0.0):
+    """Cross-entropy from logits: log-softmax and negative log-likelihood in one stable kernel.
+
+    ``target`` holds class indices of shape (N,) or (N, d1, ...), or class probabilities
+    of the input's shape. Stays finite for logits of any magnitude.
+    """
+    check_reduction(reduction, "cross_entropy")
+    if not 0.0 <= label_smoothing <= 1.0:
+        raise ValueError(f"cross_entropy: label_smoothing must be in [0, 1], got {label_smoothing}")
+    if input.ndim == 1:
+        input = input.reshape(1, -1)
+        target = target.reshape(1) if target.ndim == 0 else target.reshape(1, -1)
+    target = target if isinstance(target, Tensor) else Tensor(target)
+    probabilities = target.data.dtype.kind == "f"
+    if probabilities:
+        if tuple(target.shape) != tuple(input.shape):
+            raise ValueError(
+                f"cross_entropy: probability targets must have the input's shape {tuple(input.shape)}, "
+                f"got {tuple(target.shape)}"
+            )
+        target = classes_last(target, "cross_entropy")
+    else:
+        if target.data.dtype.kind not in "iu":
+            raise TypeError(f"cross_entropy: target must hold int64 class indices or float probabilities, got {target.dtype}")
+        expected = (input.shape[0],) + tuple(input.shape[2:])
+        if tuple(target.shape) != expected:
+            raise ValueError(
+                f"cross_entropy: input of shape {tuple(input.shape)} (N, C, ...) needs class-index "
+                f"targets of shape {expected}, got {tuple(target.shape)}"
+            )
+        target = target.reshape(-1)
+    rows = classes_last(input, "cross_entropy")
+    w = weight.data if isinstance(weight, Tensor) else weight
+    if w is not None and w.shape != (input.shape[1],):
+        raise ValueError(f"cross_entropy: weight must have shape ({input.shape[1]},), got {tuple(w.shape)}")
+    loss = SoftmaxCrossEntropy.apply(
+        rows, target if probabilities else target.data, w, ignore_index, reduction, float(label_smoothing)
+    )
+    if reduction == "none" and input.ndim > 2:
+        loss = loss.reshape(input.shape[0], *input.shape[2:])
+    return loss
+
+
+# ---- linear -------------------------------------------------------------------------------
+
+
+class Linear(Function):
+    """y = x W^T + b. Backward: dx = g W, dW = g^T x, db = sum of g over the batch
+    (the engine does that sum, since b was broadcast over the rows)."""
+
+    def forward(self, x, weight, bias):
+        self.save_for_backward(x, weight)
+        out = x @ weight.T
+        if bias is not None:
+            out += bias
+        return out
+
+    def backward(self, grad):
+        x, weight = self.saved
+        need_x, need_w, need_b = self.needs_input_grad
+        grad_x = grad @ weight if need_x else None
+        grad_w = None
+        if need_w:
+            if x.ndim == 2:
+                grad_w = grad.T @ x
+            else:
+                grad_w = grad.reshape(-1, grad.shape[-1]).T @ x.reshape(-1, x.shape[-1])
+        return grad_x, grad_w, (grad if need_b else None)
+
+
+def linear(input, weight, bias=None):
+    if input.shape[-1] != weight.shape[-1]:
+        raise ValueError(
+            f"linear: input of shape {tuple(input.shape)} has {input.shape[-1]} features but the "
+            f"weight of shape {tuple(weight.shape)} expects {weight.shape[-1]} "
+            f"(weight is (out_features, in_features))"
+        )
+    if input.dtype != weight.dtype:
+        raise TypeError(
+            f"linear: input is {input.dtype} but the weight is {weight.dtype}; convert one "
+            f"(x.float() or model.to(dp.float64))"
+        )
+    return Linear.apply(input, weight, bias)
+
+
+# ---- dropout ------------------------------------------------------------------------------
+
+
+class Dropout(Function):
+    """Zero each element with probability p and scale survivors by 1/(1-p) (inverted
+    dropout), so the expected activation is unchanged and eval needs no rescaling."""
+
+    def forward(self, x, p, generator):
+        keep = random.get_rng(generator).random(x.shape, dtype=xp.float32) >= p
+        mask = keep.astype(x.dtype) * x.dtype.type(1.0 / (1.0 - p))
+        self.save_for_backward(mask)
+        return x * mask
+
+    def backward(self, grad):
+        (mask,) = self.saved
+        return grad * mask, None, None
+
+
+def dropout(input, p=0.5, training=True, inplace=False, generator=None):
+    if not 0.0 <= p <= 1.0:
+        raise ValueError(f"dropout: probability p must be in [0, 1], got {p}")
+    if not training or p == 0.0:
+        return input
+    if p == 1.0:
+        return input * 0.0
+    return Dropout.apply(input, p, generator)
+
+
+# ---- binary cross-entropy -------------------------------------------------------------------
+
+
+class BCEWithLogits(Function):
+    """-[t log sigma(x) + (1 - t) log(1 - sigma(x))] written stably, elementwise:
+
+        (1 - t) x + (1 + (pw - 1) t) softplus(-x)       (pw: pos_weight, usually 1)
+
+    with softplus(-x) = log(1 + e^-|x|) + max(-x, 0). Gradient: sigma(x) - t when pw = 1.
+    """
+
+    def forward(self, x, t, pos_weight):
+        sp = xp.log1p(xp.exp(-xp.abs(x))) + xp.maximum(-x, 0)
+        lw = 1 if pos_weight is None else 1 + (pos_weight - 1) * t
+        self.save_for_backward(x, t, sp)
+        self.pos_weight = pos_weight
+        return (1 - t) * x + lw * sp
+
+    def backward(self, grad):
+        x, t, sp = self.saved
+        pw = self.pos_weight
+        lw = 1 if pw is None else 1 + (pw - 1) * t
+        grad_x = grad * ((1 - t) - lw * stable_sigmoid(-x))
+        grad_t = None
+        if self.needs_input_grad[1]:
+            grad_t = grad * (-x if pw is None else -x + (pw - 1) * sp)
+        return grad_x, grad_t, None
+
+
+class BinaryCrossEntropy(Function):
+    """-[t log p + (1 - t) log(1 - p)] on probabilities, each log clamped at -100 as in torch."""
+
+    def forward(self, p, t):
+        self.save_for_backward(p, t)
+        return -(t * xp.maximum(xp.log(p), -100) + (1 - t) * xp.maximum(xp.log1p(-p), -100))
+
+    def backward(self, grad):
+        p, t = self.saved
+        eps = p.dtype.type(1e-12)
+        grad_p = grad * (p - t) / xp.maximum((1 - p) * p, eps)
+        grad_t = None
+        if self.needs_input_grad[1]:
+            grad_t = grad * (xp.maximum(xp.log1p(-p), -100) - xp.maximum(xp.log(p), -100))
+        return grad_p, grad_t
