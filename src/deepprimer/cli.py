@@ -1,0 +1,179 @@
+"""The ``deepprimer`` command: thin wrappers that parse arguments and call the library.
+
+Every bad argument ends in one line on stderr and exit code 2, never a traceback.
+"""
+import argparse
+import dataclasses
+import sys
+
+import numpy as np
+
+
+class CommandError(Exception):
+    """A problem with what the user asked for: printed as one line, exit code 2."""
+
+
+class Parser(argparse.ArgumentParser):
+    def error(self, message):
+        raise CommandError(f"{self.prog}: error: {message}")
+
+
+def positive_float(text):
+    value = float(text)
+    if not value > 0:
+        raise argparse.ArgumentTypeError(f"must be > 0, got {text}")
+    return value
+
+
+def sizes(text):
+    try:
+        values = tuple(int(s) for s in text.split(",") if s.strip())
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected comma-separated integers like 128,64, got {text!r}") from None
+    if not values or min(values) < 1:
+        raise argparse.ArgumentTypeError(f"hidden sizes must be integers >= 1, got {text!r}")
+    return values
+
+
+def build_parser():
+    from .train.experiment import TrainConfig
+
+    defaults = TrainConfig()
+    parser = Parser(prog="deepprimer", description="deepprimer: deep learning from first principles, on NumPy.")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=Parser)
+
+    train = commands.add_parser("train", help="train a model on a built-in dataset and save the run",
+                                description="Train a model, print progress and test results, save the run folder.")
+    train.add_argument("--config", help="a run's config.json: reproduce it exactly (other flags override)")
+    train.add_argument("--dataset", help=f"built-in dataset (see `deepprimer datasets`; default {defaults.dataset})")
+    train.add_argument("--model", help=f"architecture (default {defaults.model})")
+    train.add_argument("--hidden", type=sizes, help="hidden layer sizes, e.g. 128,64 (default 128,64)")
+    train.add_argument("--activation", help=f"relu, tanh, sigmoid, gelu, elu, leaky_relu, softplus (default {defaults.activation})")
+    train.add_argument("--optimizer", help=f"sgd, momentum, nesterov, rmsprop, adam, adamw, adagrad (default {defaults.optimizer})")
+    train.add_argument("--lr", type=float, help=f"learning rate (default {defaults.lr})")
+    train.add_argument("--momentum", type=float, help=f"momentum for momentum/nesterov (default {defaults.momentum})")
+    train.add_argument("--batch-size", type=int, help=f"mini-batch size (default {defaults.batch_size})")
+    train.add_argument("--epochs", type=int, help=f"passes over the training data (default {defaults.epochs})")
+    train.add_argument("--weight-decay", type=float, help="L2 regularisation strength (default 0)")
+    train.add_argument("--dropout", type=float, help="dropout probability after each hidden layer (default 0)")
+    train.add_argument("--batchnorm", action="store_true", default=None, help="batch normalisation after each hidden linear layer")
+    train.add_argument("--early-stopping", type=int, help="stop after this many epochs without val_loss improvement (default 0: off)")
+    train.add_argument("--val-size", type=float, help=f"validation fraction (default {defaults.val_size})")
+    train.add_argument("--test-size", type=float, help=f"test fraction (default {defaults.test_size})")
+    train.add_argument("--seed", type=int, help=f"random seed for split, init, shuffling, dropout (default {defaults.seed})")
+    train.add_argument("--out", help="run folder to write (default runs/DATASET-MODEL)")
+    train.add_argument("--quiet", action="store_true", help="no progress output")
+
+    evaluate = commands.add_parser("evaluate", help="test metrics of a saved run",
+                                   description="Evaluate a saved run on its test split.")
+    evaluate.add_argument("--run", required=True, help="run folder written by `deepprimer train`")
+
+    predict = commands.add_parser("predict", help="predict with a saved run's model",
+                                  description="Predict classes (or values) for the samples in a .npy file.")
+    predict.add_argument("--run", required=True, help="run folder written by `deepprimer train`")
+    predict.add_argument("--input", required=True, help="a .npy file of samples (one per row, or one sample)")
+    predict.add_argument("--output", help="write predictions to this .npy file too")
+
+    commands.add_parser("datasets", help="list the built-in datasets", description="List the built-in datasets.")
+    return parser
+
+
+def config_from_args(args):
+    from .train.experiment import TrainConfig
+
+    fields = {f.name for f in dataclasses.fields(TrainConfig)}
+    given = {k: v for k, v in vars(args).items() if k in fields and v is not None}
+    if args.config:
+        return TrainConfig.from_json_file(args.config, **given)
+    return TrainConfig(**given)
+
+
+def format_confusion(counts, class_names=None):
+    """The confusion matrix as aligned text: one row per true class, one column per prediction."""
+    names = [str(c) for c in (class_names or range(len(counts)))]
+    width = max(max(len(n) for n in names), len(str(np.max(counts))))
+    label = max(len(n) for n in names)
+    lines = [" " * label + "  " + " ".join(n.rjust(width) for n in names)]
+    for name, row in zip(names, counts):
+        lines.append(name.rjust(label) + "  " + " ".join(str(v).rjust(width) for v in row))
+    return "\n".join(lines)
+
+
+def print_test(test, class_names):
+    for key, value in test.items():
+        if key != "confusion_matrix":
+            print(f"{key}: {value:.4f}")
+    if "confusion_matrix" in test:
+        print("confusion matrix (rows: true class, columns: predicted class):")
+        print(format_confusion(test["confusion_matrix"], class_names))
+
+
+def command_train(args):
+    from .train.experiment import train_run
+
+    config = config_from_args(args)
+    out = args.out or f"runs/{config.dataset}-{config.model}"
+    print(f"training {config.model} {list(config.hidden)} on {config.dataset} with {config.optimizer} "
+          f"(lr {config.lr}, batch {config.batch_size}, {config.epochs} epochs, seed {config.seed})")
+    result = train_run(config, out=out, verbose=0 if args.quiet else 1)
+    print(f"trained in {result['seconds']:.1f}s")
+    print_test(result["test"], result["class_names"])
+    print(f"run saved to {out}/ (model.npz, config.json, history.csv, metrics.json, learning_curves.png)")
+
+
+def command_evaluate(args):
+    from .train.experiment import evaluate_run
+
+    test, class_names = evaluate_run(args.run)
+    print_test(test, class_names)
+
+
+def command_predict(args):
+    from .train.experiment import predict_run, require_run_dir
+
+    require_run_dir(args.run)
+    try:
+        X = np.load(args.input, allow_pickle=False)
+    except FileNotFoundError:
+        raise FileNotFoundError(f"input file {args.input} does not exist") from None
+    except ValueError as err:
+        raise ValueError(f"cannot read {args.input} as a .npy array: {err}") from None
+    predictions = predict_run(args.run, X)
+    print(" ".join(str(p) for p in np.asarray(predictions).reshape(-1)) if predictions.ndim == 1 else predictions)
+    if args.output:
+        np.save(args.output, predictions)
+
+
+def command_datasets(args):
+    from .data.datasets import format_table
+
+    print(format_table())
+
+
+COMMANDS = {
+    "train": command_train, "evaluate": command_evaluate, "predict": command_predict,
+    "datasets": command_datasets,
+}
+
+
+def main(argv=None):
+    parser = build_parser()
+    try:
+        args = parser.parse_args(argv)
+        if args.command is None:
+            parser.print_help()
+            return 0
+        COMMANDS[args.command](args)
+        return 0
+    except CommandError as err:
+        print(str(err), file=sys.stderr)
+    except (ValueError, TypeError, FileNotFoundError) as err:
+        print(f"deepprimer {getattr(args, 'command', '')}: error: {err}", file=sys.stderr)
+    except KeyboardInterrupt:
+        print("deepprimer: interrupted", file=sys.stderr)
+        return 130
+    return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())
