@@ -4,6 +4,7 @@ Every bad argument ends in one line on stderr and exit code 2, never a traceback
 """
 import argparse
 import dataclasses
+import os
 import sys
 
 import numpy as np
@@ -75,6 +76,14 @@ def build_parser():
     predict.add_argument("--output", help="write predictions to this .npy file too")
 
     commands.add_parser("datasets", help="list the built-in datasets", description="List the built-in datasets.")
+
+    lab = commands.add_parser("lab", help="run one of the primer's hands-on exercises (or all)",
+                              description="Run a lab: it trains, draws, checks its results and writes a report. "
+                                          "Without NAME, list the labs.")
+    lab.add_argument("name", nargs="?", help="classify, descent, learning, regularize, generate, or all")
+    lab.add_argument("--out", help="output folder (default labs/NAME; for all, labs/)")
+    lab.add_argument("--quick", action="store_true", help="a small version that runs in well under a minute")
+    lab.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
     return parser
 
 
@@ -150,9 +159,32 @@ def command_datasets(args):
     print(format_table())
 
 
+def command_lab(args):
+    from .labs import list_table, run_lab
+    from .labs.index import write_index
+    from .labs.registry import LABS, lab_info
+
+    if args.name is None:
+        print(list_table())
+        return 0
+    names = list(LABS) if args.name == "all" else [lab_info(args.name).name]
+    root = args.out or "labs"
+    reports = []
+    for name in names:
+        out = os.path.join(root, name) if args.name == "all" or not args.out else args.out
+        print(f"== lab {name} -> {out}/")
+        report = run_lab(name, out, quick=args.quick, seed=args.seed)
+        print(report.checks_table())
+        print(f"report: {out}/report.html ({report.seconds:.1f}s)")
+        reports.append((name, out, report))
+    if args.name == "all":
+        print(f"index: {write_index(root, reports)}")
+    return 0 if all(r.passed for _, _, r in reports) else 1
+
+
 COMMANDS = {
     "train": command_train, "evaluate": command_evaluate, "predict": command_predict,
-    "datasets": command_datasets,
+    "datasets": command_datasets, "lab": command_lab,
 }
 
 
@@ -163,8 +195,7 @@ def main(argv=None):
         if args.command is None:
             parser.print_help()
             return 0
-        COMMANDS[args.command](args)
-        return 0
+        return COMMANDS[args.command](args) or 0
     except CommandError as err:
         print(str(err), file=sys.stderr)
     except (ValueError, TypeError, FileNotFoundError) as err:

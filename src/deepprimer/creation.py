@@ -99,7 +99,9 @@ def randn(*size, dtype=None, requires_grad=False, generator=None):
 
 def randint(low, high=None, size=(), dtype=None, generator=None):
     """Integers drawn uniformly from [low, high) (``randint(high, size)`` works too)."""
-    if high is None:
+    if isinstance(high, (tuple, list)):  # randint(high, size)
+        low, high, size = 0, low, high
+    elif high is None:
         low, high = 0, low
     if low >= high:
         raise ValueError(f"randint: low ({low}) must be less than high ({high})")

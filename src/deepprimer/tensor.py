@@ -6,7 +6,7 @@ A tensor holds ``data`` (a NumPy array), ``requires_grad``, ``grad`` (filled by
 ``deepprimer.ops``; the arithmetic and its derivative live there.
 """
 from . import backend
-from .backend import xp
+from .backend import float64, xp
 
 
 class Tensor:
@@ -156,14 +156,13 @@ class Tensor:
         autograd.backward(self, gradient, retain_graph=retain_graph)
 
     def register_hook(self, hook):
-        """Call ``hook(grad)`` when this tensor's gradient is computed; a return replaces it."""
+        """Call ``hook(grad)`` when this tensor's gradient is computed; a return replaces it.
+        Returns a handle whose ``remove()`` takes the hook off again, as in torch."""
         if not self.requires_grad:
             raise RuntimeError("register_hook: this tensor does not require grad")
-        if self._ctx is None:
-            self._hooks = (self._hooks or []) + [hook]
-        else:
-            self._ctx.hooks = (self._ctx.hooks or []) + [hook]
-        return hook
+        owner, attr = (self, "_hooks") if self._ctx is None else (self._ctx, "hooks")
+        setattr(owner, attr, (getattr(owner, attr) or []) + [hook])
+        return _HookHandle(owner, attr, hook)
 
     def retain_grad(self):
         """Keep ``.grad`` on this non-leaf tensor after backward (leaves always keep it)."""
@@ -208,16 +207,19 @@ class Tensor:
     def _inplace(self, op, other=None):
         check_inplace(self, other)
         value = other.data if isinstance(other, Tensor) else other
-        if op == "copy":
-            self.data[...] = value
-        elif op == "add":
-            self.data += value
-        elif op == "sub":
-            self.data -= value
-        elif op == "mul":
-            self.data *= value
-        elif op == "div":
-            self.data /= value
+        try:
+            if op == "copy":
+                self.data[...] = value
+            elif op == "add":
+                self.data += value
+            elif op == "sub":
+                self.data -= value
+            elif op == "mul":
+                self.data *= value
+            elif op == "div":
+                self.data /= value
+        except (TypeError, ValueError) as err:  # NumPy's words, made to name the op and shapes
+            _inplace_error(self, op, value, err)
         self._version += 1
         return self
 
@@ -552,13 +554,26 @@ class Tensor:
     # ---- printing ---------------------------------------------------------------
     def __repr__(self):
         extras = []
-        if self.data.dtype not in (backend.get_default_dtype(), backend.int64, backend.bool_):
+        # values tell int64 and bool apart; an empty tensor has none to show
+        implied = (backend.get_default_dtype(),) + ((backend.int64, backend.bool_) if self.data.size else ())
+        if self.data.dtype not in implied:
             extras.append(f"dtype=deepprimer.{self.data.dtype}")
         if self._ctx is not None:
             extras.append(f"grad_fn={self._ctx!r}")
         elif self.requires_grad:
             extras.append("requires_grad=True")
         return _format(self.data, "tensor", extras)
+
+
+class _HookHandle:
+    """What ``register_hook`` returns: ``handle.remove()`` unregisters the hook."""
+
+    def __init__(self, owner, attr, hook):
+        self.owner, self.attr, self.hook = owner, attr, hook
+
+    def remove(self):
+        hooks = [h for h in getattr(self.owner, self.attr) or () if h is not self.hook]
+        setattr(self.owner, self.attr, hooks or None)
 
 
 class Size(tuple):
@@ -574,23 +589,96 @@ class Size(tuple):
         return n
 
 
+# ---- printing: torch's layout, so a learner's printouts read the same in both ----------
+_LINEWIDTH, _EDGEITEMS, _THRESHOLD, _PRECISION = 80, 3, 1000, 4
+
+
 def _format(array, name, extras):
+    """``name(values, extra, ...)`` laid out as torch lays out a tensor: 4 decimals, whole
+    numbers as "3.", scientific notation for wide ranges, edges only beyond 1000 elements."""
     prefix = f"{name}("
+    indent = len(prefix)
     if array.size == 0:
-        body = f"[], size={tuple(array.shape)}" if array.ndim > 1 else "[]"
+        body = "[]"
+        if array.ndim != 1:
+            extras = [f"size={tuple(array.shape)}"] + list(extras)
     else:
-        kwargs = dict(separator=", ", prefix=prefix, threshold=1000, edgeitems=3)
-        if array.dtype.kind == "f":
-            finite = array[xp.isfinite(array)]
-            integral = finite.size and xp.all(finite == xp.round(finite)) and xp.abs(finite).max() < 1e8
-            kwargs["formatter"] = {"float_kind": (lambda v: f"{v:.0f}.") if integral else None}
-            if not integral:
-                del kwargs["formatter"]
-                kwargs["precision"] = 4
-                kwargs["floatmode"] = "fixed"
-        body = xp.array2string(array, **kwargs)
-    tail = "".join(f", {e}" for e in extras)
-    return f"{prefix}{body}{tail})"
+        summarize = array.size > _THRESHOLD
+        fmt = _Formatter(_summarized(array) if summarize else array)
+        body = _tensor_str(array, indent, fmt, summarize)
+    pieces = [prefix + body]
+    for extra in extras:  # torch's rule: measured against the previous piece, all its lines
+        wrap = len(pieces[-1]) + len(extra) + 2 > _LINEWIDTH
+        pieces.append((",\n" + " " * indent if wrap else ", ") + extra)
+    return "".join(pieces) + ")"
+
+
+def _summarized(array):
+    """The elements that get printed: the 3 at each edge of every long dim."""
+    for axis, n in enumerate(array.shape):
+        if n > 2 * _EDGEITEMS:
+            keep = list(range(_EDGEITEMS)) + list(range(n - _EDGEITEMS, n))
+            array = array.take(keep, axis=axis)
+    return array
+
+
+class _Formatter:
+    """torch's choice of notation, made once from the values that will be shown."""
+
+    def __init__(self, array):
+        self.floating = array.dtype.kind == "f"
+        self.mode = "int"
+        if not self.floating:
+            self.width = max(len(str(v)) for v in array.ravel().tolist())
+            return
+        values = array[xp.isfinite(array) & (array != 0)].astype(float64)
+        self.width = 1
+        if values.size == 0:
+            return
+        magnitude = xp.abs(values)
+        wide = magnitude.max() / magnitude.min() > 1000.0 or magnitude.max() > 1.0e8
+        if not xp.all(values == xp.ceil(values)):
+            self.mode = "sci" if wide or magnitude.min() < 1.0e-4 else "fixed"
+        elif wide:
+            self.mode = "sci"
+        self.width = max(len(self._plain(v)) for v in values.tolist())
+
+    def _plain(self, v):
+        if self.mode == "sci":
+            return f"{v:.{_PRECISION}e}"
+        if self.mode == "fixed":
+            return f"{v:.{_PRECISION}f}"
+        return f"{v:.0f}." if v - v == 0 else f"{v:.0f}"  # "3." but "inf", "nan"
+
+    def __call__(self, v):
+        text = self._plain(v) if self.floating else str(v)
+        return text.rjust(self.width)
+
+
+def _vector_str(array, indent, fmt, summarize):
+    per_line = max(1, (_LINEWIDTH - indent) // (fmt.width + 2))
+    if summarize and array.shape[0] > 2 * _EDGEITEMS:
+        items = [fmt(v) for v in array[:_EDGEITEMS].tolist()] + [" ..."]
+        items += [fmt(v) for v in array[-_EDGEITEMS:].tolist()]
+    else:
+        items = [fmt(v) for v in array.tolist()]
+    lines = [", ".join(items[i : i + per_line]) for i in range(0, len(items), per_line)]
+    return "[" + (",\n" + " " * (indent + 1)).join(lines) + "]"
+
+
+def _tensor_str(array, indent, fmt, summarize):
+    if array.ndim == 0:
+        return fmt(array.item())
+    if array.ndim == 1:
+        return _vector_str(array, indent, fmt, summarize)
+    n = array.shape[0]
+    if summarize and n > 2 * _EDGEITEMS:
+        rows = [_tensor_str(array[i], indent + 1, fmt, summarize) for i in range(_EDGEITEMS)]
+        rows.append("...")
+        rows += [_tensor_str(array[i], indent + 1, fmt, summarize) for i in range(n - _EDGEITEMS, n)]
+    else:
+        rows = [_tensor_str(array[i], indent + 1, fmt, summarize) for i in range(n)]
+    return "[" + ("," + "\n" * (array.ndim - 1) + " " * (indent + 1)).join(rows) + "]"
 
 
 def as_array(data, dtype=None):
@@ -640,6 +728,24 @@ def normalize_dim(dim, ndim, op):
 
 class DimensionError(IndexError, ValueError):
     """A dim argument outside the tensor's dimensions."""
+
+
+def _inplace_error(tensor, op, value, err):
+    shape = tuple(xp.shape(value))
+    dtype = getattr(value, "dtype", type(value).__name__)
+    if isinstance(err, TypeError):
+        raise TypeError(
+            f"{op}_ (in place): the result of {tensor.dtype} {op} {dtype} cannot be stored in "
+            f"this {tensor.dtype} tensor; write x = x {_SYMBOL[op]} y for a new tensor, or "
+            f"convert x first (x = x.float())"
+        ) from None
+    raise ValueError(
+        f"{op}_ (in place): a value of shape {shape} cannot be broadcast into this tensor "
+        f"of shape {tuple(tensor.shape)} (an in-place result keeps the tensor's shape)"
+    ) from None
+
+
+_SYMBOL = {"add": "+", "sub": "-", "mul": "*", "div": "/", "copy": "="}
 
 
 def check_inplace(tensor, other=None):

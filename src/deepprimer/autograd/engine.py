@@ -63,19 +63,19 @@ def topological_order(roots):
 
 def _fit(grad, tensor, fn):
     """The gradient reshaped (un-broadcast) and cast to the input it flows into."""
-    if grad.shape != tensor.shape:
+    data = tensor.data
+    grad = xp.asarray(grad)
+    if grad.shape != data.shape:
         try:
-            grad = sum_to_shape(xp.asarray(grad), tensor.shape)
+            grad = sum_to_shape(grad, data.shape)
         except RuntimeError as err:
             raise RuntimeError(f"{type(fn).__name__}.backward: {err}") from None
-    if grad.dtype != tensor.dtype:
-        grad = grad.astype(tensor.dtype)
+    if grad.dtype != data.dtype:
+        grad = grad.astype(data.dtype)
     return grad
 
 
 def _run_hooks(hooks, grad):
-    from ..tensor import Tensor
-
     for hook in hooks:
         replaced = hook(Tensor._make(grad))
         if replaced is not None:
@@ -88,10 +88,22 @@ def _check_versions(fn):
         if t is not None and t._version != fn.versions[i]:
             raise RuntimeError(
                 f"one of the arrays needed for gradient computation has been modified by an "
-                f"in-place operation: input {i} of {type(fn).__name__} (shape {t.shape}) is at "
+                f"in-place operation: input {i} of {type(fn).__name__} (shape {tuple(t.data.shape)}) is at "
                 f"version {t._version}; expected version {fn.versions[i]}. Use an "
                 f"out-of-place operation (x = x + y instead of x += y) before backward."
             )
+
+
+def _deliver(table, key, grad, owned):
+    """Add one contribution to the gradient gathered for ``key`` (a Function or a leaf)."""
+    entry = table.get(key)
+    if entry is None:
+        table[key] = [grad, owned]
+    elif entry[1]:
+        entry[0] += grad
+    else:
+        entry[0] = entry[0] + grad
+        entry[1] = True
 
 
 def run_backward(roots, retain_graph=False, capture=None):
@@ -100,46 +112,32 @@ def run_backward(roots, retain_graph=False, capture=None):
     Leaves accumulate into ``.grad``. With ``capture`` (a dict {tensor: None}) nothing is
     accumulated: the gradients of exactly those tensors are filled into it instead.
     """
-    pending = {}  # Function -> [gradient of its output, whether the array is ours to modify]
-    captured_outputs = {t._ctx: t for t in capture or () if t._ctx is not None}
-
-    def deliver(tensor, grad, owned):
-        if tensor._ctx is not None:
-            entry = pending.get(tensor._ctx)
-            if entry is None:
-                pending[tensor._ctx] = [grad, owned]
-            elif entry[1]:
-                entry[0] += grad
-            else:
-                entry[0] = entry[0] + grad
-                entry[1] = True
-        elif capture is not None:
-            if tensor in capture:
-                prev = capture[tensor]
-                capture[tensor] = grad if prev is None else prev + grad
-        else:
-            accumulate_leaf(tensor, grad, owned)
-
+    # Function -> [gradient of its output so far, whether that array is ours to add into];
+    # leaves likewise, summed first so that their hooks see the whole gradient once.
+    pending, leaves = {}, {}
+    captured_outputs = {t._ctx: t for t in capture if t._ctx is not None} if capture else None
     for tensor, grad in roots:
-        deliver(tensor, grad, False)
-    roots_fns = [t._ctx for t, _ in roots if t._ctx is not None]
-    for fn in topological_order(roots_fns):
+        if tensor._ctx is not None:
+            _deliver(pending, tensor._ctx, grad, False)
+        elif capture is None or tensor in capture:
+            _deliver(leaves, tensor, grad, False)
+    anomaly_on = state.anomaly_enabled
+    for fn in topological_order([t._ctx for t, _ in roots if t._ctx is not None]):
         entry = pending.pop(fn, None)
         if entry is None:
             continue
         grad = entry[0]
         if fn.hooks:
             grad = _run_hooks(fn.hooks, grad)
-        if fn.retained_by is not None and (out := fn.retained_by()) is not None:
-            out.grad = out._make(xp.array(grad))
-        if fn in captured_outputs:
+        if fn.retained_by is not None:
+            _retain(fn, grad)
+        if captured_outputs and fn in captured_outputs:
             capture[captured_outputs[fn]] = grad
         inputs = fn.inputs
         if inputs is None or fn.saved is None:
             raise RuntimeError(FREED_MESSAGE)
         if fn.versions is not None:
             _check_versions(fn)
-        fn.needs_input_grad = tuple(t is not None and t.requires_grad for t in inputs)
         grads = type(fn).backward(fn, grad)
         if type(grads) is not tuple:
             grads = (grads,)
@@ -148,28 +146,48 @@ def run_backward(roots, retain_graph=False, capture=None):
                 f"{type(fn).__name__}.backward returned {len(grads)} gradients; forward took "
                 f"{len(inputs)} inputs, so it must return {len(inputs)} (None where there is none)"
             )
-        if state.anomaly_enabled:
+        if anomaly_on:
             anomaly.check_backward(fn, grads)
         for t, g in zip(inputs, grads):
             if g is None or t is None or not t.requires_grad:
                 continue
-            # an array that is the incoming gradient, a view, or handed to two inputs is shared
-            owned = (
-                g is not grad
-                and getattr(g, "base", None) is None
-                and (len(grads) == 1 or [o is g for o in grads].count(True) == 1)
+            data = t.data
+            if type(g) is xp.ndarray and g.shape == data.shape and g.dtype == data.dtype:
+                fitted = g
+            else:
+                fitted = _fit(g, t, fn)
+            # may later contributions be added into this array in place? Not if it is the
+            # incoming gradient, a view of another array, or handed to two inputs at once
+            owned = fitted is not g or (
+                g is not grad and g.base is None and (len(grads) == 1 or [o is g for o in grads].count(True) == 1)
             )
-            fitted = _fit(g, t, fn)
-            deliver(t, fitted, owned or fitted is not g)
+            if t._ctx is not None:
+                _deliver(pending, t._ctx, fitted, owned)
+            elif capture is None or t in capture:
+                _deliver(leaves, t, fitted, owned)
         if not retain_graph:
             fn.inputs = None
             fn.saved = None
+    for tensor, (grad, owned) in leaves.items():
+        if capture is None:
+            accumulate_leaf(tensor, grad, owned)
+        else:
+            capture[tensor] = _run_hooks(tensor._hooks, grad) if tensor._hooks else grad
+
+
+def _retain(fn, grad):
+    """Tensor.retain_grad(): keep a copy of this non-leaf's gradient on it."""
+    out = fn.retained_by()
+    if out is None:
+        return
+    if out.grad is None:
+        out.grad = out._make(xp.array(grad))
+    else:
+        out.grad.data += grad
 
 
 def accumulate_leaf(tensor, grad, owned):
     """Add ``grad`` into a leaf's ``.grad``, running its hooks first (as PyTorch does)."""
-    from ..tensor import Tensor
-
     if tensor._hooks:
         grad = _run_hooks(tensor._hooks, grad)
         owned = False
@@ -180,8 +198,6 @@ def accumulate_leaf(tensor, grad, owned):
 
 
 def _initial_grad(tensor, gradient):
-    from ..tensor import Tensor
-
     if gradient is None:
         if tensor.data.size != 1:
             raise RuntimeError(
@@ -202,23 +218,28 @@ def _initial_grad(tensor, gradient):
 
 def backward(tensors, grad_tensors=None, retain_graph=False):
     """``dp.autograd.backward``: accumulate d(tensors)/d(leaf) into every leaf's ``.grad``."""
-    tensors, grad_tensors = _as_lists(tensors, grad_tensors)
+    if isinstance(tensors, Tensor) and (grad_tensors is None or isinstance(grad_tensors, Tensor)):
+        pairs = ((tensors, grad_tensors),)  # the common case, loss.backward(), without list building
+    else:
+        pairs = zip(*_as_lists(tensors, grad_tensors))
     roots = []
-    for t, g in zip(tensors, grad_tensors):
+    for t, g in pairs:
         if not t.requires_grad:
             raise RuntimeError(
                 "backward: this tensor does not require grad and has no graph. Create the "
                 "parameters with requires_grad=True, and do not compute it under dp.no_grad()."
             )
         roots.append((t, _initial_grad(t, g)))
-    with no_grad():
+    previous = state.grad_enabled
+    state.grad_enabled = False  # the backward pass itself records nothing
+    try:
         run_backward(roots, retain_graph=retain_graph)
+    finally:
+        state.grad_enabled = previous
 
 
 def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=False, allow_unused=False):
     """``dp.autograd.grad``: d(outputs)/d(inputs) returned as a tuple; no ``.grad`` changes."""
-    from ..tensor import Tensor
-
     if create_graph:
         raise NotImplementedError(
             "autograd.grad(create_graph=True): higher-order gradients are not supported; "
@@ -247,8 +268,6 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
 
 
 def _as_lists(tensors, grads):
-    from ..tensor import Tensor
-
     if isinstance(tensors, Tensor):
         tensors = [tensors]
     tensors = list(tensors)
@@ -258,3 +277,6 @@ def _as_lists(tensors, grads):
     if len(grads) != len(tensors):
         raise ValueError(f"got {len(tensors)} outputs but {len(grads)} gradients for them")
     return tensors, grads
+
+
+from ..tensor import Tensor  # noqa: E402  (tensor.py imports this module first)

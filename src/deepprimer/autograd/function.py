@@ -40,28 +40,26 @@ class Function:
     @classmethod
     def apply(cls, *args, **kwargs):
         fn = cls()
-        arrays = [a.data if isinstance(a, Tensor) else a for a in args]
         if state.anomaly_enabled:
             fn.trace = anomaly.user_frame()
+        arrays = [a.data if isinstance(a, Tensor) else a for a in args]
         out = cls.forward(fn, *arrays, **kwargs)
         if type(out) is not xp.ndarray:
             out = xp.asarray(out)
         if state.anomaly_enabled:
             anomaly.check_forward(fn, out, arrays)
         result = Tensor._make(out)
-        if state.grad_enabled:
-            for a in args:
-                if isinstance(a, Tensor) and a.requires_grad:
-                    break
-            else:
-                return result
-            if out.dtype.kind not in "fc":
-                return result  # integer and bool results carry no gradient
-            fn.inputs = tuple(a if isinstance(a, Tensor) else None for a in args)
-            if fn.saved:
-                fn.versions = tuple(a._version if a is not None else 0 for a in fn.inputs)
-            result.requires_grad = True
-            result._ctx = fn
+        if not state.grad_enabled or out.dtype.kind not in "fc":
+            return result  # not recording, or an integer/bool result, which has no gradient
+        needs = tuple([isinstance(a, Tensor) and a.requires_grad for a in args])
+        if True not in needs:
+            return result
+        fn.needs_input_grad = needs
+        fn.inputs = tuple([a if isinstance(a, Tensor) else None for a in args])
+        if fn.saved:
+            fn.versions = tuple([a._version if a is not None else 0 for a in fn.inputs])
+        result.requires_grad = True
+        result._ctx = fn
         return result
 
     @property

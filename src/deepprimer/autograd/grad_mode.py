@@ -51,6 +51,10 @@ class _GradModeGuard:
 
     mode = True
 
+    def __new__(cls, func=None):
+        guard = super().__new__(cls)
+        return guard if func is None else guard(func)  # bare @dp.no_grad, as torch allows
+
     def __enter__(self):
         self.prev = state.grad_enabled
         state.grad_enabled = self.mode

@@ -10,7 +10,7 @@ to ``atol + rtol * |numerical|``. This is how you know a backward you wrote is r
 """
 from ..backend import xp
 from .engine import run_backward
-from .grad_mode import no_grad
+from .grad_mode import enable_grad, no_grad
 
 
 class GradcheckError(RuntimeError):
@@ -35,7 +35,8 @@ def jacobians(fn, inputs, eps=1e-6):
     from ..tensor import Tensor
 
     wrt = [i for i, t in enumerate(inputs) if isinstance(t, Tensor) and t.requires_grad]
-    outs = _outputs(fn, inputs)
+    with enable_grad():  # the analytical side needs a graph, even if called under no_grad
+        outs = _outputs(fn, inputs)
     sizes = [o.data.size for o in outs]
     total = sum(sizes)
     analytical = {i: xp.zeros((total, inputs[i].data.size)) for i in wrt}

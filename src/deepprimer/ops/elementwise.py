@@ -18,8 +18,16 @@ def operands(a, b, op):
     """Make ``a`` and ``b`` ready for a binary op with PyTorch's promotion rules.
 
     NumPy would turn int64 + float32 into float64; PyTorch (and we) keep the float
-    operand's dtype, and an integer tensor with a Python float becomes the default float.
+    operand's dtype, an integer tensor with a Python float becomes the default float, and
+    a 0-dim tensor does not widen a tensor of the same kind (float32 + float64 scalar
+    tensor stays float32).
     """
+    if isinstance(a, Tensor):  # the common cases first: same dtype, or a float tensor and a number
+        if isinstance(b, Tensor):
+            if a.data.dtype == b.data.dtype:
+                return a, b
+        elif type(b) in (int, float) and a.data.dtype.kind == "f":
+            return a, b
     if isinstance(a, xp.ndarray) or isinstance(a, list):
         a = Tensor(a)
     if isinstance(b, xp.ndarray) or isinstance(b, list):
@@ -28,6 +36,9 @@ def operands(a, b, op):
     if ta and tb:
         ka, kb = a.data.dtype.kind, b.data.dtype.kind
         if ka == kb or (ka in "iub" and kb in "iub"):
+            if ka == kb and a.data.dtype != b.data.dtype and (a.data.ndim == 0) != (b.data.ndim == 0):
+                # a 0-dim tensor of the same kind does not widen the other (float32 stays float32)
+                return (a.astype(b.dtype), b) if a.data.ndim == 0 else (a, b.astype(a.dtype))
             return a, b
         if ka == "f" and kb in "iub":
             return a, b.astype(a.dtype)
@@ -46,15 +57,29 @@ def operands(a, b, op):
     return (tensor, scalar) if ta else (scalar, tensor)
 
 
+def binary(cls, a, b, op):
+    """Apply a binary Function with torch's promotion; name the op if shapes don't broadcast.
+
+    NumPy itself detects a broadcast mismatch, so the check costs nothing when shapes fit.
+    """
+    a, b = operands(a, b, op)
+    try:
+        return cls.apply(a, b)
+    except ValueError:
+        _check_broadcast(a, b, op)
+        raise
+
+
 def _check_broadcast(a, b, op):
-    if isinstance(a, Tensor) and isinstance(b, Tensor) and a.data.shape != b.data.shape:
-        try:
-            xp.broadcast_shapes(a.data.shape, b.data.shape)
-        except ValueError:
-            raise ValueError(
-                f"{op}: shapes {tuple(a.shape)} and {tuple(b.shape)} cannot be broadcast "
-                f"together (from the right, each pair of sizes must be equal or one of them 1)"
-            ) from None
+    if not (isinstance(a, Tensor) and isinstance(b, Tensor)) or a.data.shape == b.data.shape:
+        return
+    try:
+        xp.broadcast_shapes(a.data.shape, b.data.shape)
+    except ValueError:
+        raise ValueError(
+            f"{op}: shapes {tuple(a.data.shape)} and {tuple(b.data.shape)} cannot be broadcast "
+            f"together (from the right, each pair of sizes must be equal or one of them 1)"
+        ) from None
 
 
 # ---- arithmetic -----------------------------------------------------------------
@@ -113,12 +138,21 @@ class Pow(Function):
         need_a, need_b = self.needs_input_grad
         grad_a = grad_b = None
         if need_a:
+            # d/da a^b = b a^(b-1), taken as 0 where b = 0 (as torch does, even at a = 0)
             if isinstance(b, (int, float)):
-                grad_a = grad * (b * a ** (b - 1) if b != 2 else 2 * a)
+                if b == 0:
+                    grad_a = xp.zeros_like(grad)
+                else:
+                    grad_a = grad * (2 * a if b == 2 else b * a ** (b - 1))
             else:
-                grad_a = grad * b * a ** (b - 1)
-        if need_b:
-            grad_b = grad * out * (xp.log(a) if isinstance(a, xp.ndarray) else math.log(a))
+                with xp.errstate(divide="ignore", invalid="ignore"):
+                    grad_a = xp.where(b == 0, 0, grad * b * a ** (b - 1))
+        if need_b:  # d/db a^b = a^b log a, taken as 0 where a = 0 and b >= 0 (as torch does)
+            with xp.errstate(divide="ignore", invalid="ignore"):
+                log_a = xp.log(xp.asarray(a, dtype=out.dtype))
+                grad_b = grad * out * log_a
+                if not xp.all(a != 0):
+                    grad_b = xp.where((a == 0) & (b >= 0), 0, grad_b)
         return grad_a, grad_b
 
 
@@ -131,40 +165,31 @@ class Neg(Function):
 
 
 def add(a, b):
-    a, b = operands(a, b, "add")
-    _check_broadcast(a, b, "add")
-    return Add.apply(a, b)
+    return binary(Add, a, b, "add")
 
 
 def sub(a, b):
-    a, b = operands(a, b, "sub")
-    _check_broadcast(a, b, "sub")
-    return Sub.apply(a, b)
+    return binary(Sub, a, b, "sub")
 
 
 def mul(a, b):
-    a, b = operands(a, b, "mul")
-    _check_broadcast(a, b, "mul")
-    return Mul.apply(a, b)
+    return binary(Mul, a, b, "mul")
 
 
 def div(a, b):
     a, b = operands(a, b, "div")
     _check_broadcast(a, b, "div")
-    # true division: integers divide into the default float dtype, as in torch
-    if isinstance(a, Tensor) and a.data.dtype.kind in "iub" and (
-        not isinstance(b, Tensor) or b.data.dtype.kind in "iub"
-    ):
+    # true division: integers divide into the default float dtype, as in torch (after
+    # operands(), an integer tensor meets only integers: a float would have converted it)
+    if isinstance(a, Tensor) and a.data.dtype.kind in "iub":
         a = a.astype(backend.get_default_dtype())
-    elif isinstance(b, Tensor) and b.data.dtype.kind in "iub" and not isinstance(a, Tensor):
+    if isinstance(b, Tensor) and b.data.dtype.kind in "iub":
         b = b.astype(backend.get_default_dtype())
     return Div.apply(a, b)
 
 
 def pow(a, b):
-    a, b = operands(a, b, "pow")
-    _check_broadcast(a, b, "pow")
-    return Pow.apply(a, b)
+    return binary(Pow, a, b, "pow")
 
 
 def neg(a):
@@ -241,33 +266,33 @@ def abs(a):
 
 
 def exp(a):
-    return Exp.apply(_float(a))
+    return Exp.apply(_float(a, "exp"))
 
 
 def log(a):
-    return Log.apply(_float(a))
+    return Log.apply(_float(a, "log"))
 
 
 def sqrt(a):
-    return Sqrt.apply(_float(a))
+    return Sqrt.apply(_float(a, "sqrt"))
 
 
 def sin(a):
-    return Sin.apply(_float(a))
+    return Sin.apply(_float(a, "sin"))
 
 
 def cos(a):
-    return Cos.apply(_float(a))
+    return Cos.apply(_float(a, "cos"))
 
 
 def sign(a):
     return Tensor._make(xp.sign(a.data))
 
 
-def _float(a):
+def _float(a, op):
     """Math functions of integer tensors give the default float dtype, as in torch."""
     if not isinstance(a, Tensor):
-        raise TypeError(f"expected a Tensor, got {type(a).__name__}")
+        raise TypeError(f"{op}: expected a Tensor, got {type(a).__name__} (wrap it: dp.tensor(x))")
     return a if a.data.dtype.kind == "f" else a.astype(backend.get_default_dtype())
 
 
@@ -386,11 +411,11 @@ class Softplus(Function):
 
 
 def tanh(a):
-    return Tanh.apply(_float(a))
+    return Tanh.apply(_float(a, "tanh"))
 
 
 def sigmoid(a):
-    return Sigmoid.apply(_float(a))
+    return Sigmoid.apply(_float(a, "sigmoid"))
 
 
 def relu(a):
@@ -453,13 +478,13 @@ def clamp(a, min=None, max=None):
     if isinstance(min, Tensor) or isinstance(max, Tensor):
         out = a if min is None else maximum(a, min)
         return out if max is None else minimum(out, max)
+    if a.data.dtype.kind != "f" and (isinstance(min, float) or isinstance(max, float)):
+        a = a.astype(backend.get_default_dtype())  # as in torch: int clamped by a float is float
     return Clamp.apply(a, min, max)
 
 
 def maximum(a, b):
-    a, b = operands(a, b, "maximum")
-    _check_broadcast(a, b, "maximum")
-    return Maximum.apply(a, b)
+    return binary(Maximum, a, b, "maximum")
 
 
 def minimum(a, b):
@@ -489,7 +514,17 @@ def where(condition, a, b):
     condition = condition if isinstance(condition, Tensor) else Tensor(condition)
     if condition.data.dtype != backend.bool_:
         raise TypeError(f"where: condition must be a bool tensor, got {condition.dtype}")
+    if not isinstance(a, Tensor) and not isinstance(b, Tensor):
+        b = Tensor(b)  # two Python numbers: the tensor dtype a lone number would get
     a, b = operands(a, b, "where")
+    shapes = [t.data.shape for t in (condition, a, b) if isinstance(t, Tensor)]
+    try:
+        xp.broadcast_shapes(*shapes)
+    except ValueError:
+        raise ValueError(
+            f"where: condition, input and other of shapes {', '.join(str(tuple(s)) for s in shapes)} "
+            f"cannot be broadcast together"
+        ) from None
     if isinstance(a, Tensor) and isinstance(b, Tensor) and a.dtype != b.dtype:
         dtype = xp.promote_types(a.dtype, b.dtype)
         a, b = a.astype(dtype), b.astype(dtype)

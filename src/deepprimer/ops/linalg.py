@@ -7,7 +7,6 @@ gradient of a broadcast operand back over its batch dims.
 from ..autograd import Function
 from ..backend import xp
 from ..tensor import Tensor
-from .elementwise import operands
 
 
 class MatMul(Function):
@@ -41,13 +40,17 @@ class MatMul(Function):
 
 
 def matmul(a, b):
-    if not isinstance(a, Tensor) or not isinstance(b, Tensor):
-        a, b = operands(a if isinstance(a, Tensor) else Tensor(a), b if isinstance(b, Tensor) else Tensor(b), "matmul")
-    elif a.data.dtype != b.data.dtype:
-        a, b = operands(a, b, "matmul")
+    a = a if isinstance(a, Tensor) else Tensor(a)
+    b = b if isinstance(b, Tensor) else Tensor(b)
     sa, sb = a.data.shape, b.data.shape
     if not sa or not sb:
         raise ValueError(f"matmul: both operands need at least 1 dim, got shapes {tuple(sa)} and {tuple(sb)}")
+    if a.data.dtype != b.data.dtype:
+        # as in torch: no silent upcast of a whole layer to float64 (or of ints to float)
+        raise TypeError(
+            f"matmul: {tuple(sa)} @ {tuple(sb)}: dtypes {a.dtype} and {b.dtype} differ; convert "
+            f"one operand so both match (x.float() for float32, x.double() for float64)"
+        )
     ka = sa[-1]
     kb = sb[0] if len(sb) == 1 else sb[-2]
     if ka != kb:

@@ -174,10 +174,13 @@ def cross_entropy(input, target, weight=None, ignore_index=-100, reduction="mean
     check_reduction(reduction, "cross_entropy")
     if not 0.0 <= label_smoothing <= 1.0:
         raise ValueError(f"cross_entropy: label_smoothing must be in [0, 1], got {label_smoothing}")
-    if input.ndim == 1:
-        input = input.reshape(1, -1)
-        target = target.reshape(1) if target.ndim == 0 else target.reshape(1, -1)
     target = target if isinstance(target, Tensor) else Tensor(target)
+    if input.ndim == 1:  # one sample (C,): a batch of one, and the batch dim dropped again
+        loss = cross_entropy(
+            input.reshape(1, -1), target.reshape(1, *target.shape), weight, ignore_index,
+            reduction, label_smoothing,
+        )
+        return loss.reshape(()) if reduction == "none" else loss
     probabilities = target.data.dtype.kind == "f"
     if probabilities:
         if tuple(target.shape) != tuple(input.shape):
@@ -241,6 +244,11 @@ def linear(input, weight, bias=None):
             f"linear: input of shape {tuple(input.shape)} has {input.shape[-1]} features but the "
             f"weight of shape {tuple(weight.shape)} expects {weight.shape[-1]} "
             f"(weight is (out_features, in_features))"
+        )
+    if bias is not None and tuple(bias.shape) != (weight.shape[0],):
+        raise ValueError(
+            f"linear: bias of shape {tuple(bias.shape)} does not fit the weight of shape "
+            f"{tuple(weight.shape)}: it needs shape ({weight.shape[0]},), one per output feature"
         )
     if input.dtype != weight.dtype:
         raise TypeError(
@@ -312,7 +320,8 @@ class BinaryCrossEntropy(Function):
 
     def forward(self, p, t):
         self.save_for_backward(p, t)
-        return -(t * xp.maximum(xp.log(p), -100) + (1 - t) * xp.maximum(xp.log1p(-p), -100))
+        with xp.errstate(divide="ignore"):  # log(0) = -inf, clamped to -100 below
+            return -(t * xp.maximum(xp.log(p), -100) + (1 - t) * xp.maximum(xp.log1p(-p), -100))
 
     def backward(self, grad):
         p, t = self.saved
@@ -320,5 +329,6 @@ class BinaryCrossEntropy(Function):
         grad_p = grad * (p - t) / xp.maximum((1 - p) * p, eps)
         grad_t = None
         if self.needs_input_grad[1]:
-            grad_t = grad * (xp.maximum(xp.log1p(-p), -100) - xp.maximum(xp.log(p), -100))
+            with xp.errstate(divide="ignore"):
+                grad_t = grad * (xp.maximum(xp.log1p(-p), -100) - xp.maximum(xp.log(p), -100))
         return grad_p, grad_t

@@ -18,9 +18,10 @@ def axes(dim, ndim, op):
     if dim is None:
         return None
     if isinstance(dim, (int, xp.integer)):
-        return (normalize_dim(int(dim), ndim, op),)
-    result = tuple(sorted({normalize_dim(int(d), ndim, op) for d in dim}))
-    return result if result else None
+        result = (normalize_dim(int(dim), ndim, op),)
+    else:
+        result = tuple(sorted({normalize_dim(int(d), ndim, op) for d in dim}))
+    return result if result and ndim else None  # a 0-d tensor: dim 0 or -1 means all of it
 
 
 def drop_axes(out, axis, keepdim):
@@ -32,7 +33,9 @@ def drop_axes(out, axis, keepdim):
 
 def expand_back(grad, in_shape, axis, keepdim):
     """The output gradient, reshaped with the reduced axes kept, broadcast to the input."""
-    if axis is not None and not keepdim:
+    if axis is None:  # a full reduction: one number to spread (np.full is cheaper than a view)
+        return xp.full(in_shape, grad, dtype=grad.dtype)
+    if not keepdim:
         grad = xp.expand_dims(grad, axis)
     return xp.broadcast_to(grad, in_shape)
 
@@ -50,7 +53,7 @@ class Mean(Function):
     def forward(self, a, axis, keepdim):
         self.in_shape, self.axis, self.keepdim = a.shape, axis, keepdim
         out = a.mean(axis=axis, keepdims=keepdim)
-        self.count = a.size // max(out.size, 1) if a.size else 0
+        self.count = a.size // out.size if a.size else 0
         return out
 
     def backward(self, grad):
@@ -102,6 +105,8 @@ def _extreme(a, dim, keepdim, mode):
         return Extreme.apply(a, None, False, mode, None)
     if isinstance(dim, (int, xp.integer)):
         axis = axes(dim, a.ndim, mode)
+        if axis is None:  # a 0-d tensor is its own max, at index 0
+            return ValuesIndices(Extreme.apply(a, None, False, mode, None), Tensor._make(xp.zeros((), xp.int64)))
         pick = xp.argmax if mode == "max" else xp.argmin
         index = xp.expand_dims(pick(a.data, axis=axis[0]), axis[0])
         values = Extreme.apply(a, axis, keepdim, mode, index)
@@ -167,14 +172,17 @@ class LogSumExp(Function):
     def forward(self, a, axis, keepdim):
         m = a.max(axis=axis, keepdims=True)
         m = xp.where(xp.isfinite(m), m, 0)
-        out = xp.log(xp.exp(a - m).sum(axis=axis, keepdims=True)) + m
-        self.save_for_backward(a, out)
+        e = xp.exp(a - m)
+        total = e.sum(axis=axis, keepdims=True)
+        out = xp.log(total) + m
+        # softmax = e / total, exact even where exp(a - out) would lose float32 digits
+        self.save_for_backward(e, total)
         self.in_shape, self.axis, self.keepdim = a.shape, axis, keepdim
         return drop_axes(out, axis, keepdim)
 
     def backward(self, grad):
-        a, out = self.saved
-        return expand_back(grad, self.in_shape, self.axis, self.keepdim) * xp.exp(a - out), None, None
+        e, total = self.saved
+        return expand_back(grad, self.in_shape, self.axis, self.keepdim) * (e / total), None, None
 
 
 def logsumexp(a, dim, keepdim=False):

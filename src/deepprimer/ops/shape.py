@@ -5,7 +5,6 @@ transpose transposes it back, indexing scatters it back into the positions it ca
 """
 import builtins
 
-from .. import backend
 from ..autograd import Function
 from ..backend import xp
 from ..tensor import Tensor, normalize_dim
@@ -125,6 +124,8 @@ def permute(a, *dims):
 
 def transpose(a, dim0, dim1):
     d0, d1 = normalize_dim(dim0, a.ndim, "transpose"), normalize_dim(dim1, a.ndim, "transpose")
+    if a.ndim == 0:
+        return a
     dims = list(range(a.ndim))
     dims[d0], dims[d1] = dims[d1], dims[d0]
     return permute(a, *dims)
@@ -145,6 +146,8 @@ def expand(a, *sizes):
     lead = len(sizes) - a.ndim
     if lead < 0:
         raise ValueError(f"expand: cannot expand shape {tuple(a.shape)} to fewer dims {sizes}")
+    if -1 in sizes[:lead]:
+        raise ValueError(f"expand: -1 (keep the size) is not allowed for the new leading dims in {sizes}")
     shape = tuple(a.data.shape[i - lead] if s == -1 else s for i, s in enumerate(sizes))
     try:
         xp.broadcast_to(a.data, shape)
@@ -232,9 +235,9 @@ def _common(tensors, op):
     tensors = [t if isinstance(t, Tensor) else Tensor(t) for t in tensors]
     if not tensors:
         raise ValueError(f"{op}: expected a non-empty sequence of tensors")
-    dtype = tensors[0].dtype
-    for t in tensors[1:]:
-        dtype = xp.promote_types(dtype, t.dtype)
+    # torch's promotion: a float among them decides (int64 with float32 is float32, not float64)
+    dtypes = [t.data.dtype for t in tensors]
+    dtype = xp.result_type(*([d for d in dtypes if d.kind == "f"] or dtypes))
     return [t.astype(dtype) for t in tensors]
 
 
