@@ -116,12 +116,6 @@ def params(cases, gradcheck=False):
     return [pytest.param(c, id=c.name, marks=c.marks) for c in cases if c.gradcheck or not gradcheck]
 
 
-NLL_1D_XFAIL = pytest.mark.xfail(
-    strict=True,
-    reason="nn/functional.py nll_loss rejects a single sample (C,) input with a () target, "
-    "which torch accepts; fix: treat input.ndim == 1 as input.reshape(1, -1) with "
-    "target.reshape(1) and drop the batch dim again for reduction='none'",
-)
 
 
 # ---- elementwise ---------------------------------------------------------------------
@@ -435,7 +429,7 @@ FUNCTIONAL = (
         case("nll_loss_ignore_none", lambda lib, F, x, t: F.nll_loss(x, t, ignore_index=1, reduction="none"), real(6, 3), index(6, high=3)),
         case("nll_loss_spatial", lambda lib, F, x, t: F.nll_loss(x, t), real(2, 3, 4), index(2, 4, high=3)),
         case("nll_loss_spatial_none", lambda lib, F, x, t: F.nll_loss(x, t, reduction="none"), real(2, 3, 4), index(2, 4, high=3)),
-        case("nll_loss_1d", lambda lib, F, x, t: F.nll_loss(x, t), real(4), index(high=4), marks=(NLL_1D_XFAIL,)),
+        case("nll_loss_1d", lambda lib, F, x, t: F.nll_loss(x, t), real(4), index(high=4)),
     ]
     + [
         case(f"bce_{r}", (lambda r: lambda lib, F, p, t: F.binary_cross_entropy(p, t, reduction=r))(r), unit(4, 3), unit(4, 3))

@@ -30,6 +30,10 @@ from .ops.reduce import (
 from .ops.shape import cat, chunk, flatten, pad, permute, reshape, split, squeeze, stack, transpose, unsqueeze
 from .random import Generator, default_generator, initial_seed, manual_seed
 from . import nn  # noqa: E402
+from . import optim  # noqa: E402
+from . import data  # noqa: E402
+from .serialization import load, save  # noqa: E402
+from . import models, scalar, train, viz  # noqa: E402
 
 double = float64
 float = float32

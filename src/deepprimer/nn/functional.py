@@ -5,6 +5,8 @@ from ``ops/`` or a short composition of tensor ops whose gradient autograd deriv
 """
 from ..backend import xp
 from ..ops import elementwise as _ew
+from ..ops.embedding import embedding
+from ..ops.normalization import batch_norm, layer_norm
 from ..ops import shape as _shape
 from ..ops.nn_ops import (
     BCEWithLogits,
@@ -32,7 +34,7 @@ __all__ = [
     "relu", "leaky_relu", "gelu", "elu", "softplus", "sigmoid", "tanh", "softmax",
     "log_softmax", "linear", "dropout", "pad", "one_hot", "cross_entropy", "nll_loss",
     "mse_loss", "l1_loss", "smooth_l1_loss", "huber_loss", "binary_cross_entropy",
-    "binary_cross_entropy_with_logits", "kl_div",
+    "binary_cross_entropy_with_logits", "kl_div", "batch_norm", "layer_norm", "embedding",
 ]
 
 
@@ -86,6 +88,9 @@ def nll_loss(input, target, weight=None, ignore_index=-100, reduction="mean"):
     """Negative log-likelihood of log-probabilities: -input[i, target_i], class-weighted."""
     check_reduction(reduction, "nll_loss")
     target = target if isinstance(target, Tensor) else Tensor(target)
+    if input.ndim == 1:  # one sample of C log-probabilities and a 0-d class index
+        loss = nll_loss(input.reshape(1, -1), target.reshape(1), weight, ignore_index, reduction)
+        return loss.reshape(()) if reduction == "none" else loss
     spatial = tuple(input.shape[2:])
     rows = classes_last(input, "nll_loss")
     t = target.data.reshape(-1)
