@@ -84,6 +84,13 @@ def build_parser():
     lab.add_argument("--out", help="output folder (default labs/NAME; for all, labs/)")
     lab.add_argument("--quick", action="store_true", help="a small version that runs in well under a minute")
     lab.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
+
+    check = commands.add_parser("check", help="gradcheck every op, layer and loss (or your own Function)",
+                                description="Compare every backward pass with finite differences in float64 "
+                                            "and print a table; exit 1 if any disagrees.")
+    check.add_argument("--function", metavar="MODULE:CLASS",
+                       help="check your own dp.autograd.Function subclass instead (give it a staticmethod "
+                            "example_inputs() returning arrays, or it gets one (3, 4) input)")
     return parser
 
 
@@ -182,9 +189,17 @@ def command_lab(args):
     return 0 if all(r.passed for _, _, r in reports) else 1
 
 
+def command_check(args):
+    from .labs.check import check_function, check_library, format_rows, load_function
+
+    rows = [check_function(load_function(args.function))] if args.function else check_library()
+    print(format_rows(rows))
+    return 0 if all(r.passed for r in rows) else 1
+
+
 COMMANDS = {
     "train": command_train, "evaluate": command_evaluate, "predict": command_predict,
-    "datasets": command_datasets, "lab": command_lab,
+    "datasets": command_datasets, "lab": command_lab, "check": command_check,
 }
 
 

@@ -12,9 +12,7 @@ from op_cases import ELEMENTWISE, params
 
 
 def gradcheck_case(case):
-    arrays = case.arrays()
-    inputs = [dp.tensor(a, requires_grad=s.floating and s.grad) for a, s in zip(arrays, case.inputs)]
-    assert dp.autograd.gradcheck(lambda *xs: case.fn(dp, F, *xs), inputs)
+    assert dp.autograd.gradcheck(case.deepprimer_fn(), case.deepprimer_inputs())
 
 
 @pytest.mark.parametrize("case", params(ELEMENTWISE, gradcheck=True))

@@ -12,9 +12,7 @@ from op_cases import SHAPE, params
 
 @pytest.mark.parametrize("case", params(SHAPE, gradcheck=True))
 def test_gradcheck(case):
-    arrays = case.arrays()
-    inputs = [dp.tensor(a, requires_grad=s.floating and s.grad) for a, s in zip(arrays, case.inputs)]
-    assert dp.autograd.gradcheck(lambda *xs: case.fn(dp, F, *xs), inputs)
+    assert dp.autograd.gradcheck(case.deepprimer_fn(), case.deepprimer_inputs())
 
 
 def test_repeated_indices_accumulate():

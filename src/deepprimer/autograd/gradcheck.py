@@ -69,12 +69,11 @@ def jacobians(fn, inputs, eps=1e-6):
     return analytical, numerical, sizes
 
 
-def gradcheck(fn, inputs, eps=1e-6, atol=1e-5, rtol=1e-3, raise_exception=True):
-    """True if ``fn``'s backward matches finite differences for every input that requires grad.
+def compare(fn, inputs, eps=1e-6, atol=1e-5, rtol=1e-3):
+    """(largest |analytical - numerical|, a message naming the first mismatch or None).
 
     ``inputs`` is a tensor or a tuple of them (and other arguments); those that require grad
-    must be float64. On a mismatch, raises :class:`GradcheckError` naming the input, the
-    element and both values (or returns False with ``raise_exception=False``).
+    must be float64.
     """
     from ..tensor import Tensor
 
@@ -88,6 +87,7 @@ def gradcheck(fn, inputs, eps=1e-6, atol=1e-5, rtol=1e-3, raise_exception=True):
     if not any(isinstance(t, Tensor) and t.requires_grad for t in inputs):
         raise ValueError("gradcheck: no input requires grad; there is nothing to check")
     analytical, numerical, sizes = jacobians(fn, inputs, eps)
+    worst = max((float(xp.abs(analytical[i] - numerical[i]).max(initial=0.0)) for i in analytical), default=0.0)
     for i in analytical:
         a, n = analytical[i], numerical[i]
         bad = xp.abs(a - n) > atol + rtol * xp.abs(n)
@@ -95,23 +95,33 @@ def gradcheck(fn, inputs, eps=1e-6, atol=1e-5, rtol=1e-3, raise_exception=True):
             row, col = (int(v) for v in xp.argwhere(bad)[0])
             out_index, out_elem = _locate(row, sizes)
             elem = tuple(int(v) for v in xp.unravel_index(col, inputs[i].shape))
-            message = (
+            return worst, (
                 f"gradcheck: gradient of output {out_index} element {out_elem} with respect to "
                 f"input {i} (shape {tuple(inputs[i].shape)}) element {elem}: analytical "
                 f"{a[row, col]:.10g} vs numerical {n[row, col]:.10g} "
                 f"(|difference| {abs(a[row, col] - n[row, col]):.3g} > atol {atol} + "
                 f"rtol {rtol} * |numerical|); {int(bad.sum())} of {bad.size} entries disagree"
             )
-            if raise_exception:
-                raise GradcheckError(message)
-            return False
-    return True
+    return worst, None
+
+
+def gradcheck(fn, inputs, eps=1e-6, atol=1e-5, rtol=1e-3, raise_exception=True):
+    """True if ``fn``'s backward matches finite differences for every input that requires grad.
+
+    On a mismatch, raises :class:`GradcheckError` naming the input, the element and both
+    values (or returns False with ``raise_exception=False``).
+    """
+    _, failure = compare(fn, inputs, eps, atol, rtol)
+    if failure is None:
+        return True
+    if raise_exception:
+        raise GradcheckError(failure)
+    return False
 
 
 def max_gradient_error(fn, inputs, eps=1e-6):
     """The largest |analytical - numerical| over every input and element (for reports)."""
-    analytical, numerical, _ = jacobians(fn, tuple(inputs), eps)
-    return max((float(xp.abs(analytical[i] - numerical[i]).max(initial=0.0)) for i in analytical), default=0.0)
+    return compare(fn, inputs, eps)[0]
 
 
 def _locate(row, sizes):
