@@ -4,6 +4,10 @@ Every array operation of the engine goes through ``xp``, the array module chosen
 Today that is NumPy; a CuPy back end for GPUs only has to provide the same names.
 Ops write ``xp.exp(x)``, never ``numpy.exp(x)``, so swapping the module swaps the device.
 """
+import ctypes
+import os
+import sys
+
 import numpy
 
 xp = numpy
@@ -41,3 +45,30 @@ def erf(x):
 
 def is_floating(dtype):
     return dtype.kind == "f"
+
+
+def tune_allocator():
+    """Keep freed array memory in the process instead of handing it back to the OS.
+
+    Every training step frees and re-allocates the same large arrays. By default glibc
+    returns big freed blocks to the operating system (munmap, heap trimming), so the next
+    step page-faults fresh zeroed memory back in; that cost rivals the arithmetic. Raising
+    the mmap and trim thresholds keeps those blocks for reuse. Measured on the 2-core
+    machine: medium MLP Adam step 3.1 -> 2.1 ms, 2-layer Transformer encoder step
+    25 -> 17 ms (PERF-NOTES.md). Process-wide, Linux/glibc only, applied once at import;
+    set DEEPPRIMER_MALLOC_TUNING=0 to leave the allocator alone.
+    Returns whether the settings were applied.
+    """
+    if os.environ.get("DEEPPRIMER_MALLOC_TUNING", "1") == "0" or not sys.platform.startswith("linux"):
+        return False
+    try:
+        libc = ctypes.CDLL("libc.so.6")
+    except OSError:  # not glibc (e.g. musl): nothing to tune
+        return False
+    m_trim_threshold, m_mmap_threshold = -1, -3
+    trimmed = libc.mallopt(m_trim_threshold, 256 << 20)
+    mapped = libc.mallopt(m_mmap_threshold, 32 << 20)  # glibc's upper limit on 64-bit
+    return bool(trimmed and mapped)
+
+
+allocator_tuned = tune_allocator()

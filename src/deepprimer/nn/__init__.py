@@ -7,6 +7,7 @@
     loss = nn.CrossEntropyLoss()(model(x), y)
 """
 from . import functional, init, utils
+from .attention import MultiheadAttention
 from .activation import (
     ELU,
     GELU,
@@ -35,6 +36,12 @@ from .loss import (
 )
 from .module import Module, Parameter
 from .normalization import BatchNorm1d, BatchNorm2d, LayerNorm
+from .positional import LearnedPositionalEncoding, SinusoidalPositionalEncoding
+from .residual import Residual, ResidualMLPBlock
+from .transformer import (
+    Transformer, TransformerDecoder, TransformerDecoderLayer, TransformerEncoder, TransformerEncoderLayer,
+    generate_square_subsequent_mask,
+)
 
 __all__ = [
     "functional", "init", "utils",
@@ -45,4 +52,7 @@ __all__ = [
     "Dropout", "BatchNorm1d", "BatchNorm2d", "LayerNorm", "Embedding",
     "MSELoss", "L1Loss", "HuberLoss", "SmoothL1Loss", "CrossEntropyLoss", "NLLLoss", "BCELoss",
     "BCEWithLogitsLoss", "KLDivLoss",
+    "MultiheadAttention", "Transformer", "TransformerEncoder", "TransformerDecoder",
+    "TransformerEncoderLayer", "TransformerDecoderLayer", "generate_square_subsequent_mask",
+    "SinusoidalPositionalEncoding", "LearnedPositionalEncoding", "Residual", "ResidualMLPBlock",
 ]

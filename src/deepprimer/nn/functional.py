@@ -19,6 +19,7 @@ from ..ops.nn_ops import (
     log_softmax,
     softmax,
 )
+from ..ops.attention import scaled_dot_product_attention  # noqa: F401  (part of F)
 from ..tensor import Tensor
 
 relu = _ew.relu
@@ -35,6 +36,7 @@ __all__ = [
     "log_softmax", "linear", "dropout", "pad", "one_hot", "cross_entropy", "nll_loss",
     "mse_loss", "l1_loss", "smooth_l1_loss", "huber_loss", "binary_cross_entropy",
     "binary_cross_entropy_with_logits", "kl_div", "batch_norm", "layer_norm", "embedding",
+    "scaled_dot_product_attention",
 ]
 
 
