@@ -19,7 +19,9 @@ from .activation import (
     Softplus,
     Tanh,
 )
+from .channel_dropout import Dropout1d, Dropout2d, Dropout3d
 from .containers import ModuleDict, ModuleList, ParameterDict, ParameterList, Sequential
+from .conv import Conv1d, Conv2d, ConvTranspose2d
 from .dropout import Dropout
 from .embedding import Embedding
 from .linear import Flatten, Identity, Linear, Unflatten
@@ -36,6 +38,7 @@ from .loss import (
 )
 from .module import Module, Parameter
 from .normalization import BatchNorm1d, BatchNorm2d, LayerNorm
+from .pooling import AdaptiveAvgPool2d, AvgPool2d, MaxPool2d, Upsample, UpsamplingNearest2d
 from .positional import LearnedPositionalEncoding, SinusoidalPositionalEncoding
 from .residual import Residual, ResidualMLPBlock
 from .transformer import (
@@ -55,4 +58,6 @@ __all__ = [
     "MultiheadAttention", "Transformer", "TransformerEncoder", "TransformerDecoder",
     "TransformerEncoderLayer", "TransformerDecoderLayer", "generate_square_subsequent_mask",
     "SinusoidalPositionalEncoding", "LearnedPositionalEncoding", "Residual", "ResidualMLPBlock",
+    "Conv1d", "Conv2d", "ConvTranspose2d", "MaxPool2d", "AvgPool2d", "AdaptiveAvgPool2d", "Upsample",
+    "UpsamplingNearest2d", "Dropout1d", "Dropout2d", "Dropout3d",
 ]

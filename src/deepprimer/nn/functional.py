@@ -20,6 +20,9 @@ from ..ops.nn_ops import (
     softmax,
 )
 from ..ops.attention import scaled_dot_product_attention  # noqa: F401  (part of F)
+from ..ops.channel_dropout import dropout1d, dropout2d, dropout3d  # noqa: F401
+from ..ops.conv import conv1d, conv2d, conv_transpose2d  # noqa: F401
+from ..ops.pooling import adaptive_avg_pool2d, avg_pool2d, interpolate, max_pool2d  # noqa: F401
 from ..tensor import Tensor
 
 relu = _ew.relu
@@ -36,7 +39,8 @@ __all__ = [
     "log_softmax", "linear", "dropout", "pad", "one_hot", "cross_entropy", "nll_loss",
     "mse_loss", "l1_loss", "smooth_l1_loss", "huber_loss", "binary_cross_entropy",
     "binary_cross_entropy_with_logits", "kl_div", "batch_norm", "layer_norm", "embedding",
-    "scaled_dot_product_attention",
+    "scaled_dot_product_attention", "conv1d", "conv2d", "conv_transpose2d", "max_pool2d",
+    "avg_pool2d", "adaptive_avg_pool2d", "interpolate", "dropout1d", "dropout2d", "dropout3d",
 ]
 
 
