@@ -85,6 +85,12 @@ def build_parser():
     lab.add_argument("--quick", action="store_true", help="a small version that runs in well under a minute")
     lab.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
 
+    figures = commands.add_parser("figures", help="draw the primer's figures from live computation",
+                                  description="Write neural_network.png, gradient_descent.png, backpropagation.png, "
+                                              "overfitting.png and activation_functions.png, each computed now.")
+    figures.add_argument("--out", default="figures", help="output folder (default figures/)")
+    figures.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
+
     check = commands.add_parser("check", help="gradcheck every op, layer and loss (or your own Function)",
                                 description="Compare every backward pass with finite differences in float64 "
                                             "and print a table; exit 1 if any disagrees.")
@@ -189,6 +195,13 @@ def command_lab(args):
     return 0 if all(r.passed for _, _, r in reports) else 1
 
 
+def command_figures(args):
+    from .labs.figures import write_figures
+
+    for path in write_figures(args.out, seed=args.seed):
+        print(f"wrote {path}")
+
+
 def command_check(args):
     from .labs.check import check_function, check_library, format_rows, load_function
 
@@ -200,6 +213,7 @@ def command_check(args):
 COMMANDS = {
     "train": command_train, "evaluate": command_evaluate, "predict": command_predict,
     "datasets": command_datasets, "lab": command_lab, "check": command_check,
+    "figures": command_figures,
 }
 
 

@@ -18,6 +18,10 @@ from deepprimer.viz.activations import plot_activation_functions
 from deepprimer.viz.curves import plot_history
 from deepprimer.viz.network import linear_weights, plot_network
 from deepprimer.viz.style import TRAIN_COLOR, VAL_COLOR, new_figure
+from deepprimer.viz.trajectories import plot_trajectories
+
+from .descent import OPTIMIZERS, RATES, descend
+from .surfaces import QUADRATIC, ROSENBROCK
 
 
 def neural_network_figure(seed=0):
@@ -31,6 +35,19 @@ def neural_network_figure(seed=0):
     return plot_network(linear_weights(model),
                         title=f"A trained MLP (2-6-6-2, tanh) on moons, training accuracy {accuracy:.3f}\n"
                               "edge colour and width: the learned weight")
+
+
+def gradient_descent_figure(seed=0, steps=300):
+    """SGD, momentum, RMSprop and Adam from dp.optim on an ill-conditioned bowl and on
+    Rosenbrock's curved valley (rates as in the descent lab)."""
+    fig, axes = new_figure(ncols=2, width=5.5, height=4.6)
+    for ax, surface in zip(axes[0], (QUADRATIC, ROSENBROCK)):
+        paths = {name: descend(surface, make, RATES[surface.name][name], steps)[0]
+                 for name, make in OPTIMIZERS.items()}
+        plot_trajectories(surface, paths, ax=ax, title=f"{surface.name}: {steps} steps of each optimizer")
+    fig.suptitle("Gradient descent: each optimizer's path over the loss surface's contour lines")
+    fig.tight_layout()
+    return fig
 
 
 def backpropagation_figure(seed=0):
@@ -96,6 +113,7 @@ def overfitting_figure(seed=0):
 
 FIGURES = {
     "neural_network.png": neural_network_figure,
+    "gradient_descent.png": gradient_descent_figure,
     "backpropagation.png": backpropagation_figure,
     "overfitting.png": overfitting_figure,
     "activation_functions.png": lambda seed=0: plot_activation_functions(),

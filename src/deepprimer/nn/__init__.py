@@ -40,6 +40,7 @@ from .module import Module, Parameter
 from .normalization import BatchNorm1d, BatchNorm2d, LayerNorm
 from .pooling import AdaptiveAvgPool2d, AvgPool2d, MaxPool2d, Upsample, UpsamplingNearest2d
 from .positional import LearnedPositionalEncoding, SinusoidalPositionalEncoding
+from .recurrent import GRU, LSTM, RNN, GRUCell, LSTMCell, RNNCell
 from .residual import Residual, ResidualMLPBlock
 from .transformer import (
     Transformer, TransformerDecoder, TransformerDecoderLayer, TransformerEncoder, TransformerEncoderLayer,
@@ -60,4 +61,5 @@ __all__ = [
     "SinusoidalPositionalEncoding", "LearnedPositionalEncoding", "Residual", "ResidualMLPBlock",
     "Conv1d", "Conv2d", "ConvTranspose2d", "MaxPool2d", "AvgPool2d", "AdaptiveAvgPool2d", "Upsample",
     "UpsamplingNearest2d", "Dropout1d", "Dropout2d", "Dropout3d",
+    "RNN", "LSTM", "GRU", "RNNCell", "LSTMCell", "GRUCell",
 ]

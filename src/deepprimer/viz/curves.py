@@ -15,9 +15,11 @@ def plot_history(history, metrics=None, title=None):
     fig, axes = new_figure(ncols=len(panels))
     for ax, name in zip(axes[0], panels):
         epochs = range(1, len(logs[name]) + 1)
-        ax.plot(epochs, logs[name], color=TRAIN_COLOR, marker="o", markersize=3, label=f"train {name}")
+        marker = "o" if len(epochs) <= 60 else None  # markers on hundreds of epochs make a thick band
+        ax.plot(epochs, logs[name], color=TRAIN_COLOR, marker=marker, markersize=3, label=f"train {name}")
         if f"val_{name}" in logs:
-            ax.plot(epochs, logs[f"val_{name}"], color=VAL_COLOR, marker="o", markersize=3, label=f"validation {name}")
+            ax.plot(epochs, logs[f"val_{name}"], color=VAL_COLOR, marker=marker, markersize=3,
+                    label=f"validation {name}")
         ax.set_xlabel("epoch")
         ax.set_ylabel(name)
         ax.set_title(name)

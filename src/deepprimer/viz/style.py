@@ -15,6 +15,17 @@ def new_figure(ncols=1, nrows=1, width=5.0, height=3.8):
     return fig, axes
 
 
+def publish(tmp, path):
+    """Rename a finished temporary file into place, readable as a normal file would be
+    (mkstemp creates files private to their owner)."""
+    import os
+
+    mask = os.umask(0)
+    os.umask(mask)
+    os.chmod(tmp, 0o666 & ~mask)
+    os.replace(tmp, path)
+
+
 def save_figure(fig, path, dpi=110):
     """Write a PNG atomically (temporary name, then rename) and free the figure."""
     import os
@@ -26,7 +37,7 @@ def save_figure(fig, path, dpi=110):
     os.close(fd)
     try:
         fig.savefig(tmp, dpi=dpi, bbox_inches="tight")
-        os.replace(tmp, path)
+        publish(tmp, path)
     finally:
         if os.path.exists(tmp):
             os.unlink(tmp)
