@@ -58,6 +58,7 @@ def test_evaluate_and_predict_reuse_a_saved_run(tmp_path, capsys):
     (["train", "--optimizer", "adamax"], "unknown optimizer 'adamax'"),
     (["train", "--config", "missing.json"], "config file missing.json does not exist"),
     (["train", "--dataset", "text"], "train takes a classification or regression dataset"),
+    (["train", "--dataset", "iris", "--model", "lenet"], "needs an image dataset"),
     (["evaluate", "--run", "no/such/run"], "is not a run folder"),
     (["predict", "--run", "no/such/run", "--input", "x.npy"], "is not a run folder"),
     (["bogus"], "invalid choice: 'bogus'"),
@@ -84,3 +85,11 @@ def test_help_everywhere():
     for args in (["--help"], ["train", "--help"], ["evaluate", "--help"], ["predict", "--help"]):
         proc = run_cli(*args)
         assert proc.returncode == 0 and "usage:" in proc.stdout
+
+
+def test_a_cnn_trains_and_its_run_is_reused(tmp_path, capsys):
+    out = tmp_path / "lenet"
+    assert main(["train", "--dataset", "digits", "--model", "lenet", "--epochs", "1", "--quiet", "--out", str(out)]) == 0
+    capsys.readouterr()
+    assert main(["evaluate", "--run", str(out)]) == 0
+    assert "test_accuracy" in capsys.readouterr().out

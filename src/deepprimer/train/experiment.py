@@ -20,7 +20,7 @@ from .. import nn, optim
 from ..data import DataLoader, StandardScaler, TensorDataset, train_val_test_split
 from ..data.datasets import info as dataset_info
 from ..data.datasets import load as load_dataset
-from ..models import MLP
+from ..models import MLP, LeNet5, ResNet
 from ..models.mlp import ACTIVATIONS
 from ..random import manual_seed
 from ..serialization import load, save
@@ -30,7 +30,7 @@ from .metrics import confusion_matrix
 from .trainer import evaluate, fit, predict
 
 OPTIMIZERS = ("sgd", "momentum", "nesterov", "rmsprop", "adam", "adamw", "adagrad")
-MODELS = ("mlp",)
+MODELS = ("mlp", "lenet", "resnet")  # lenet and resnet need an image dataset
 
 
 @dataclasses.dataclass
@@ -61,8 +61,12 @@ class TrainConfig:
 
     def validate(self):
         """Raise ValueError naming the first setting that cannot work, and what would."""
-        task = dataset_info(self.dataset).task  # unknown names raise with the list of datasets
+        info = dataset_info(self.dataset)  # unknown names raise with the list of datasets
+        task = info.task
         checks = [
+            (self.model == "mlp" or (info.shape is not None and len(info.shape) == 4),
+             f"model {self.model!r} needs an image dataset (digits, mnist, fashion_mnist); "
+             f"{self.dataset!r} is not one: use --model mlp"),
             (task in ("classification", "regression"),
              f"dataset {self.dataset!r} is a {task} corpus; train takes a classification or regression dataset"),
             (self.model in MODELS, f"unknown model {self.model!r}; choose from {', '.join(MODELS)}"),
@@ -140,9 +144,24 @@ def prepare_data(config, scaler=None):
     return splits
 
 
+def dataset_dims(name):
+    """(input features, outputs) of a built-in dataset, from its registry entry."""
+    info = dataset_info(name)
+    return int(np.prod(info.shape[1:])), info.n_classes if info.task == "classification" else 1
+
+
 def build_model(config, n_features, n_outputs):
-    return MLP([n_features, *config.hidden, n_outputs], activation=config.activation,
-               dropout=config.dropout, batchnorm=config.batchnorm)
+    """The config's model. Inputs arrive as flat rows (split and standardised as such); a
+    CNN first unflattens them back to (channels, height, width) images."""
+    if config.model == "mlp":
+        return MLP([n_features, *config.hidden, n_outputs], activation=config.activation,
+                   dropout=config.dropout, batchnorm=config.batchnorm)
+    channels, height, width = dataset_info(config.dataset).shape[1:]
+    if config.model == "lenet":
+        body = LeNet5(channels, n_outputs, image_size=height, dropout=config.dropout)
+    else:
+        body = ResNet(channels, n_outputs)
+    return nn.Sequential(nn.Unflatten(1, (channels, height, width)), body)
 
 
 def build_optimizer(config, parameters):
@@ -231,12 +250,8 @@ def load_run(run_dir):
         stats = load(os.path.join(run_dir, "scaler.npz"))
         scaler = StandardScaler()
         scaler.mean_, scaler.scale_ = np.asarray(stats["mean"]), np.asarray(stats["scale"])
-    state = load(os.path.join(run_dir, "model.npz"))
-    first = next(iter(state.values()))
-    n_features = first.shape[1]
-    n_outputs = list(state.values())[-1].shape[0]
-    model = build_model(config, n_features, n_outputs)
-    model.load_state_dict(state)
+    model = build_model(config, *dataset_dims(config.dataset))
+    model.load_state_dict(load(os.path.join(run_dir, "model.npz")))
     model.eval()
     return config, model, scaler
 
