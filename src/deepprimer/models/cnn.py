@@ -18,7 +18,7 @@ class LeNet5(nn.Module):
         if image_size < 8:
             raise ValueError(f"LeNet5: images must be at least 8x8, got {image_size}")
         small = image_size < 16
-        c1, c2 = channels or ((16, 32) if small else (6, 16))
+        c1, c2 = channels or ((32, 64) if small else (6, 16))
         kernel, pad1, pad2 = (3, 1, 1) if small else (5, 2, 0)
         self.features = nn.Sequential(
             nn.Conv2d(in_channels, c1, kernel, padding=pad1), nn.ReLU(), nn.MaxPool2d(2),
