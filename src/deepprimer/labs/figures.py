@@ -15,7 +15,6 @@ from deepprimer.models import MLP
 from deepprimer.train import fit, predict
 from deepprimer.viz import save_figure
 from deepprimer.viz.activations import plot_activation_functions
-from deepprimer.viz.curves import plot_history
 from deepprimer.viz.network import linear_weights, plot_network
 from deepprimer.viz.style import TRAIN_COLOR, VAL_COLOR, new_figure
 from deepprimer.viz.trajectories import plot_trajectories

@@ -116,6 +116,8 @@ class Report:
 
 
 def _cell(value):
+    if isinstance(value, Html):
+        return value
     if isinstance(value, float):
         return f"{value:.4g}"
     return str(value)

@@ -13,6 +13,7 @@ from .. import nn, random
 from ..autograd import no_grad
 from ..nn import functional as F
 from ..tensor import Tensor
+from .sampling import sample_next
 
 
 class MiniGPT(nn.Module):
@@ -64,14 +65,7 @@ class MiniGPT(nn.Module):
         rng = random.get_rng(generator)
         tokens = np.array(idx.data if isinstance(idx, Tensor) else idx, dtype=np.int64)
         for _ in range(max_new_tokens):
-            context = Tensor._make(tokens[:, -self.block_size:])
-            logits = self(context).data[:, -1, :].astype(np.float64) / temperature
-            if top_k is not None:
-                kth = np.sort(logits, axis=1)[:, -min(top_k, logits.shape[1])][:, None]
-                logits = np.where(logits < kth, -np.inf, logits)
-            probs = np.exp(logits - logits.max(axis=1, keepdims=True))
-            probs /= probs.sum(axis=1, keepdims=True)
-            nxt = np.array([rng.choice(len(p), p=p) for p in probs], dtype=np.int64)
-            tokens = np.concatenate([tokens, nxt[:, None]], axis=1)
+            logits = self(Tensor._make(tokens[:, -self.block_size:])).data[:, -1, :]
+            tokens = np.concatenate([tokens, sample_next(logits, temperature, top_k, rng)[:, None]], axis=1)
         self.train(was_training)
         return Tensor._make(tokens)
