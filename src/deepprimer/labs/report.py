@@ -124,8 +124,10 @@ def _cell(value):
 
 
 def markdown_table(header, rows):
-    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
-    lines += ["| " + " | ".join(row) + " |" for row in rows]
+    def cells(values):  # a "|" inside a cell would end it: escape it
+        return "| " + " | ".join(str(v).replace("|", "\\|") for v in values) + " |"
+
+    lines = [cells(header), "|" + "---|" * len(header)] + [cells(row) for row in rows]
     return "\n".join(lines)
 
 

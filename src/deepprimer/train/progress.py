@@ -1,10 +1,11 @@
 """Progress display for ``fit``: a Keras-like bar per epoch, a line per epoch, or nothing.
 
-    epoch 3/30 ━━━━━━━━━━━━ 28/28 loss 0.2100 acc 0.9400 val_loss 0.2500 val_acc 0.9300 0.4s
+    epoch 3/30 ━━━━━━━━━━━━ 28/28, loss 0.2100 acc 0.9400 val_loss 0.2500 val_acc 0.9300 0.4s
 
 On a terminal a tqdm bar fills while the epoch runs; when output goes to a file or a pipe
 (CI, logs) only the finished line is printed; ``verbose=0`` prints nothing.
 """
+import shutil
 import sys
 
 SHORT_NAMES = {"accuracy": "acc", "val_accuracy": "val_acc"}
@@ -31,9 +32,10 @@ class EpochProgress:
         if verbose == 1 and self.stream.isatty():
             from tqdm.auto import tqdm
 
+            columns = shutil.get_terminal_size(fallback=(100, 24)).columns or 100  # 0 on a sizeless pty
             self.bar = tqdm(
                 total=steps, desc=self.prefix, file=self.stream, ascii=" ━", leave=True,
-                bar_format="{desc} {bar:30} {n_fmt}/{total_fmt} {postfix}", dynamic_ncols=True,
+                bar_format="{desc} {bar:30} {n_fmt}/{total_fmt}{postfix}", ncols=columns,  # tqdm puts ", " before the postfix
             )
 
     def update(self, loss):
