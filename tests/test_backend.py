@@ -27,3 +27,15 @@ def test_allocator_tuning_applies_on_glibc_and_can_be_switched_off(monkeypatch):
     env.pop("DEEPPRIMER_MALLOC_TUNING", None)
     assert allocator_tuned(env) == "True"
     assert allocator_tuned({**env, "DEEPPRIMER_MALLOC_TUNING": "0"}) == "False"
+
+
+def test_set_num_threads_limits_the_blas_threads():
+    before = dp.get_num_threads()
+    try:
+        dp.set_num_threads(1)
+        assert dp.get_num_threads() == 1
+    finally:
+        dp.set_num_threads(before)
+    assert dp.get_num_threads() == before
+    with pytest.raises(ValueError, match="n must be an int >= 1"):
+        dp.set_num_threads(0)

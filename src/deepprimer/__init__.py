@@ -10,7 +10,10 @@ The API follows PyTorch wherever PyTorch has the same thing.
 """
 from . import backend
 from .backend import bool_ as bool
-from .backend import float16, float32, float64, get_default_dtype, int32, int64, set_default_dtype
+from .backend import (
+    float16, float32, float64, get_default_dtype, get_num_threads, int32, int64, set_default_dtype,
+    set_num_threads,
+)
 from .tensor import Size, Tensor
 from . import autograd  # noqa: E402  (after Tensor)
 from .autograd import enable_grad, is_grad_enabled, no_grad, set_grad_enabled

@@ -72,3 +72,23 @@ def tune_allocator():
 
 
 allocator_tuned = tune_allocator()
+
+
+def set_num_threads(n):
+    """Use ``n`` threads for matrix products (the BLAS under NumPy), as ``torch.set_num_threads``.
+
+    On a busy machine two BLAS threads can be far slower than one (PERF-NOTES.md); a
+    learner whose other programs hold the cores can call ``dp.set_num_threads(1)``.
+    """
+    from threadpoolctl import threadpool_limits
+
+    if isinstance(n, bool) or not isinstance(n, int) or n < 1:
+        raise ValueError(f"set_num_threads: n must be an int >= 1, got {n!r}")
+    threadpool_limits(limits=n, user_api="blas")
+
+
+def get_num_threads():
+    """The number of threads the BLAS under NumPy uses for matrix products."""
+    from threadpoolctl import threadpool_info
+
+    return max((pool["num_threads"] for pool in threadpool_info() if pool["user_api"] == "blas"), default=1)
