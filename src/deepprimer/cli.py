@@ -132,13 +132,14 @@ def print_test(test, class_names):
 
 def command_train(args):
     from .train.experiment import train_run
+    from .train.progress import format_seconds
 
     config = config_from_args(args)
     out = args.out or f"runs/{config.dataset}-{config.model}"
     print(f"training {config.model} {list(config.hidden)} on {config.dataset} with {config.optimizer} "
           f"(lr {config.lr}, batch {config.batch_size}, {config.epochs} epochs, seed {config.seed})")
     result = train_run(config, out=out, verbose=0 if args.quiet else 1)
-    print(f"trained in {result['seconds']:.1f}s")
+    print(f"trained in {format_seconds(result['seconds'])}")
     print_test(result["test"], result["class_names"])
     print(f"run saved to {out}/ (model.npz, config.json, history.csv, metrics.json, learning_curves.png)")
 

@@ -20,6 +20,11 @@ def format_logs(logs):
     return " ".join(parts)
 
 
+def format_seconds(seconds):
+    """'12ms' below a second, '3.4s' above: fast epochs should not all read '0.0s'."""
+    return f"{seconds * 1000:.0f}ms" if seconds < 1 else f"{seconds:.1f}s"
+
+
 class EpochProgress:
     """Shows one epoch; ``verbose``: 0 quiet, 1 a bar on a terminal else a line, 2 a line."""
 
@@ -44,7 +49,7 @@ class EpochProgress:
             self.bar.set_postfix_str(f"loss {loss:.4f}", refresh=False)
 
     def close(self, logs, seconds):
-        summary = f"{format_logs(logs)} {seconds:.1f}s"
+        summary = f"{format_logs(logs)} {format_seconds(seconds)}"
         if self.bar is not None:
             self.bar.set_postfix_str(summary)
             self.bar.close()
