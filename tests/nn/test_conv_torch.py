@@ -137,7 +137,7 @@ def test_conv_transpose2d_output_size_matches_torch():
                 (1, 3, 4, 5), forward_kwargs={"output_size": (8, 10)})
 
 
-@pytest.mark.parametrize("stride, padding, dilation, groups", itertools.product([1, 2], [0, 1], [1, 2], [1, 3]))
+@pytest.mark.parametrize("stride, padding, dilation, groups", list(itertools.product([1, 2], [0, 1], [1, 2], [1, 3])))
 def test_functional_conv2d_float32(stride, padding, dilation, groups):
     rng = np.random.default_rng(stride + 3 * padding + 7 * dilation + groups)
     x = rng.standard_normal((2, 6, 8, 7)).astype(np.float32)
