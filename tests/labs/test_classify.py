@@ -1,12 +1,11 @@
 """Lab classify (--quick): the report, its figures and checks, and the three builds' agreement."""
-import os
 import re
 
-import matplotlib.image as mpimg
 import numpy as np
 import pytest
 
-from deepprimer.labs import classify, run_lab
+from deepprimer.labs import classify
+from lab_checks import assert_checks_pass_and_are_reported, assert_figures, run_quick
 
 FIGURES = ["training_loss.png", "moons_boundaries.png", "spiral_boundaries.png", "digits_curves.png",
            "digits_confusion.png", "digits_wrong.png"]
@@ -14,30 +13,17 @@ FIGURES = ["training_loss.png", "moons_boundaries.png", "spiral_boundaries.png",
 
 @pytest.fixture(scope="module")
 def lab(tmp_path_factory):
-    out = tmp_path_factory.mktemp("classify")
-    report = run_lab("classify", out_dir=str(out), quick=True, seed=0)
-    return out, report, (out / "report.md").read_text(encoding="utf-8")
+    return run_quick(tmp_path_factory, "classify")
 
 
 def test_every_check_passes_and_is_in_the_report(lab):
     _, report, markdown = lab
-    assert report.passed, report.checks_table()
-    assert len(report.checks) == 8
-    for check in report.checks:
-        assert "| " + " | ".join(check.row()) + " |" in markdown
+    assert_checks_pass_and_are_reported(report, markdown, 8)
 
 
 def test_report_files_and_figures(lab):
     out, _, markdown = lab
-    html = (out / "report.html").read_text(encoding="utf-8")
-    referenced = re.findall(r"!\[[^\]]*\]\(([^)]+)\)", markdown)
-    assert referenced == FIGURES
-    assert html.count('src="data:image/png;base64,') == len(FIGURES)  # self-contained
-    for name in FIGURES:
-        pixels = mpimg.imread(os.path.join(out, name))
-        height, width = pixels.shape[:2]
-        assert width >= 500 and height >= 200, (name, pixels.shape)
-        assert pixels.std() > 0.05, f"{name} looks blank"
+    assert_figures(out, markdown, FIGURES, min_width=500, min_height=200)
 
 
 def test_numbers_in_the_report_come_from_the_run(lab):

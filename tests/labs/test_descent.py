@@ -1,43 +1,30 @@
 """Lab descent (--quick): the report, its figures and checks; the surfaces and their minima."""
-import os
 import re
 
-import matplotlib.image as mpimg
 import numpy as np
 import pytest
 
 import deepprimer as dp
-from deepprimer.labs import descent, run_lab
+from deepprimer.labs import descent
 from deepprimer.labs.surfaces import QUADRATIC, SURFACES
+from lab_checks import assert_checks_pass_and_are_reported, assert_figures, run_quick
 
 FIGURES = ["trajectories.png", "losses.png", "learning_rates.png", "batch_size.png", "lr_range_test.png"]
 
 
 @pytest.fixture(scope="module")
 def lab(tmp_path_factory):
-    out = tmp_path_factory.mktemp("descent")
-    report = run_lab("descent", out_dir=str(out), quick=True, seed=0)
-    return out, report, (out / "report.md").read_text(encoding="utf-8")
+    return run_quick(tmp_path_factory, "descent")
 
 
 def test_every_check_passes_and_is_in_the_report(lab):
     _, report, markdown = lab
-    assert report.passed, report.checks_table()
-    assert len(report.checks) == 11
-    for check in report.checks:
-        assert "| " + " | ".join(check.row()) + " |" in markdown
+    assert_checks_pass_and_are_reported(report, markdown, 11)
 
 
 def test_report_files_and_figures(lab):
     out, _, markdown = lab
-    html = (out / "report.html").read_text(encoding="utf-8")
-    assert re.findall(r"!\[[^\]]*\]\(([^)]+)\)", markdown) == FIGURES
-    assert html.count('src="data:image/png;base64,') == len(FIGURES)  # self-contained
-    for name in FIGURES:
-        pixels = mpimg.imread(os.path.join(out, name))
-        height, width = pixels.shape[:2]
-        assert width >= 600 and height >= 400, (name, pixels.shape)
-        assert pixels.std() > 0.05, f"{name} looks blank"
+    assert_figures(out, markdown, FIGURES, min_width=600, min_height=400)
 
 
 def quadratic_sgd():

@@ -1,48 +1,31 @@
 """Lab generate (--quick): the report, its figures, the samples, the checks, and numbers from the run."""
 import math
-import os
 import re
 
-import matplotlib.image as mpimg
 import numpy as np
 import pytest
 
 from deepprimer.data import datasets
 from deepprimer.data.datasets import CharVocab
-from deepprimer.labs import generate, run_lab
+from deepprimer.labs import generate
+from lab_checks import assert_checks_pass_and_are_reported, assert_figures, check_values, run_quick
 
 FIGURES = ["char_loss.png", "vae_elbo.png", "vae_samples.png", "vae_reconstructions.png", "vae_interpolation.png"]
 
 
 @pytest.fixture(scope="module")
 def lab(tmp_path_factory):
-    out = tmp_path_factory.mktemp("generate")
-    report = run_lab("generate", out_dir=str(out), quick=True, seed=0)
-    return out, report, (out / "report.md").read_text(encoding="utf-8")
-
-
-def checks(report):
-    return {c.description: c.value for c in report.checks}
+    return run_quick(tmp_path_factory, "generate")
 
 
 def test_every_check_passes_and_is_in_the_report(lab):
     _, report, markdown = lab
-    assert report.passed, report.checks_table()
-    assert len(report.checks) == 6
-    for check in report.checks:
-        assert "| " + " | ".join(check.row()) + " |" in markdown
+    assert_checks_pass_and_are_reported(report, markdown, 6)
 
 
 def test_report_files_and_figures(lab):
     out, _, markdown = lab
-    html = (out / "report.html").read_text(encoding="utf-8")
-    assert re.findall(r"!\[[^\]]*\]\(([^)]+)\)", markdown) == FIGURES
-    assert html.count('src="data:image/png;base64,') == len(FIGURES)  # self-contained
-    for name in FIGURES:
-        pixels = mpimg.imread(os.path.join(out, name))
-        height, width = pixels.shape[:2]
-        assert width >= 500 and height >= 150, (name, pixels.shape)
-        assert pixels.std() > 0.05, f"{name} looks blank"
+    assert_figures(out, markdown, FIGURES, min_width=500, min_height=150)
 
 
 def test_samples_are_in_both_reports_one_table_row_each(lab):
@@ -65,7 +48,7 @@ def test_numbers_in_the_report_come_from_the_run(lab):
     baseline = generate.unigram_baseline(ids[:split], ids[split:], int(ids.max()) + 1)
     assert 2.5 < baseline < math.log(ids.max() + 1)
     assert f"costs {baseline:.3f} on the validation text" in markdown
-    values = checks(report)
+    values = check_values(report)
     val_loss = next(v for d, v in values.items() if d.startswith("MiniGPT validation loss"))
     assert f"MiniGPT reached a validation loss of {val_loss:.3f}" in markdown
     assert f"to {values['VAE negative ELBO fell (last epoch < first)']:.2f} nats per image" in markdown

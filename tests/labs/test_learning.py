@@ -1,15 +1,14 @@
 """Lab learning (--quick): the report, its figures, the GIF, the checks, and numbers from the run."""
-import os
 import re
 
-import matplotlib.image as mpimg
 import numpy as np
 import pytest
 from PIL import Image
 
 import deepprimer as dp
-from deepprimer.labs import learning, run_lab
+from deepprimer.labs import learning
 from deepprimer.models import MLP
+from lab_checks import assert_checks_pass_and_are_reported, assert_figures, check_values, run_quick
 
 FIGURES = ["learning_curves.png", "boundary_evolution.gif", "boundary_frames.png", "activations.png",
            "gradients.png", "vanishing_gradients.png", "computation_graph.png"]
@@ -17,39 +16,22 @@ FIGURES = ["learning_curves.png", "boundary_evolution.gif", "boundary_frames.png
 
 @pytest.fixture(scope="module")
 def lab(tmp_path_factory):
-    out = tmp_path_factory.mktemp("learning")
-    report = run_lab("learning", out_dir=str(out), quick=True, seed=0)
-    return out, report, (out / "report.md").read_text(encoding="utf-8")
-
-
-def checks(report):
-    return {c.description: c.value for c in report.checks}
+    return run_quick(tmp_path_factory, "learning")
 
 
 def test_every_check_passes_and_is_in_the_report(lab):
     _, report, markdown = lab
-    assert report.passed, report.checks_table()
-    assert len(report.checks) == 9
-    for check in report.checks:
-        assert "| " + " | ".join(check.row()) + " |" in markdown
+    assert_checks_pass_and_are_reported(report, markdown, 9)
 
 
 def test_report_files_and_figures(lab):
     out, _, markdown = lab
-    html = (out / "report.html").read_text(encoding="utf-8")
-    assert re.findall(r"!\[[^\]]*\]\(([^)]+)\)", markdown) == FIGURES
-    assert html.count('src="data:image/png;base64,') == len(FIGURES) - 1  # self-contained
-    assert html.count('src="data:image/gif;base64,') == 1
-    for name in FIGURES[:1] + FIGURES[2:]:
-        pixels = mpimg.imread(os.path.join(out, name))
-        height, width = pixels.shape[:2]
-        assert width >= 500 and height >= 300, (name, pixels.shape)
-        assert pixels.std() > 0.05, f"{name} looks blank"
+    assert_figures(out, markdown, FIGURES, min_width=500, min_height=300)
 
 
 def test_the_gif_is_animated_with_one_frame_per_snapshot(lab):
     out, report, markdown = lab
-    frames = next(v for d, v in checks(report).items() if d.startswith("the GIF"))
+    frames = next(v for d, v in check_values(report).items() if d.startswith("the GIF"))
     with Image.open(out / "boundary_evolution.gif") as gif:
         assert gif.n_frames == frames == 11  # quick: the initial weights and every 60th of 600 epochs
         gif.seek(gif.n_frames - 1)
@@ -59,7 +41,7 @@ def test_the_gif_is_animated_with_one_frame_per_snapshot(lab):
 
 def test_numbers_in_the_report_come_from_the_run(lab):
     _, report, markdown = lab
-    values = checks(report)
+    values = check_values(report)
     assert f"Validation accuracy ended at {values['final validation accuracy >= 0.9']:.3f}" in markdown
     sigmoid = values["sigmoid: first-layer gradient < 1e-3 x last layer's"]
     assert f"its first layer's gradient norm is {sigmoid:.2e} times its last layer's" in markdown
