@@ -10,10 +10,12 @@ from .lr_finder import plot_lr_range_test
 from .network import plot_network
 from .style import save_figure
 from .trajectories import plot_losses, plot_trajectories
+from .weights import plot_weight_histograms, weight_values
 
 __all__ = [
     "plot_activation_functions", "plot_decision_boundary", "plot_confusion_matrix", "plot_image_grid",
     "plot_history", "plot_boundary_frames", "save_boundary_animation", "plot_computation_graph",
     "plot_histograms", "plot_lr_range_test", "plot_network", "save_figure", "plot_losses",
-    "plot_trajectories", "plot_decision_boundaries", "class_probabilities",
+    "plot_trajectories", "plot_decision_boundaries", "class_probabilities", "plot_weight_histograms",
+    "weight_values",
 ]
