@@ -146,14 +146,14 @@ def expected_len(size, k, s, p, d):
     return (size + 2 * p - d * (k - 1) - 1) // s + 1
 
 
-@pytest.mark.parametrize("k, s, p, d", itertools.product([1, 2, 3], [1, 2, 3], [0, 1, 2], [1, 2]))
+@pytest.mark.parametrize("k, s, p, d", list(itertools.product([1, 2, 3], [1, 2, 3], [0, 1, 2], [1, 2])))
 def test_conv2d_output_shape(k, s, p, d):
     conv = Conv2d(2, 3, k, stride=s, padding=p, dilation=d)
     out = conv(dp.randn(2, 2, 9, 8))
     assert out.shape == (2, 3, expected_len(9, k, s, p, d), expected_len(8, k, s, p, d))
 
 
-@pytest.mark.parametrize("k, d", itertools.product([1, 2, 3, 4], [1, 2, 3]))
+@pytest.mark.parametrize("k, d", list(itertools.product([1, 2, 3, 4], [1, 2, 3])))
 def test_same_padding_keeps_the_size(k, d):
     assert Conv2d(2, 3, k, padding="same", dilation=d)(dp.randn(1, 2, 7, 6)).shape == (1, 3, 7, 6)
     assert Conv1d(2, 3, k, padding="same", dilation=d)(dp.randn(1, 2, 9)).shape == (1, 3, 9)
