@@ -171,7 +171,51 @@ class ModuleList(Module):
         return module
 
 
-class ModuleDict(Module):
+class _NamedMembers:
+    """The dict interface ModuleDict and ParameterDict share, over the registry that
+    ``_members()`` returns (``_modules`` or ``_parameters``)."""
+
+    def _members(self):
+        raise NotImplementedError
+
+    def __getitem__(self, key):
+        return self._members()[key]
+
+    def __delitem__(self, key):
+        delattr(self, key)
+
+    def __len__(self):
+        return len(self._members())
+
+    def __iter__(self):
+        return iter(self._members())
+
+    def __contains__(self, key):
+        return key in self._members()
+
+    def keys(self):
+        return self._members().keys()
+
+    def items(self):
+        return self._members().items()
+
+    def values(self):
+        return self._members().values()
+
+    def update(self, members):
+        for key, member in (members.items() if hasattr(members, "items") else members):
+            self[key] = member
+
+
+def _parameter_lines(parameters):
+    """extra_repr of the parameter containers: one line per parameter, as torch prints them."""
+    return "\n".join(
+        f"({k}): Parameter containing: [{p.dtype} of size {'x'.join(map(str, p.shape))}]"
+        for k, p in parameters.items()
+    )
+
+
+class ModuleDict(_NamedMembers, Module):
     """A dict of modules by name, registered like attributes."""
 
     def __init__(self, modules=None):
@@ -179,23 +223,11 @@ class ModuleDict(Module):
         if modules is not None:
             self.update(modules)
 
-    def __getitem__(self, key):
-        return self._modules[key]
+    def _members(self):
+        return self._modules
 
     def __setitem__(self, key, module):
         self.add_module(key, module)
-
-    def __delitem__(self, key):
-        delattr(self, key)
-
-    def __len__(self):
-        return len(self._modules)
-
-    def __iter__(self):
-        return iter(self._modules)
-
-    def __contains__(self, key):
-        return key in self._modules
 
     def clear(self):
         for k in list(self._modules):
@@ -205,20 +237,6 @@ class ModuleDict(Module):
         module = self._modules[key]
         del self[key]
         return module
-
-    def keys(self):
-        return self._modules.keys()
-
-    def items(self):
-        return self._modules.items()
-
-    def values(self):
-        return self._modules.values()
-
-    def update(self, modules):
-        items = modules.items() if hasattr(modules, "items") else modules
-        for key, module in items:
-            self[key] = module
 
 
 class ParameterList(Module):
@@ -257,13 +275,10 @@ class ParameterList(Module):
         return self
 
     def extra_repr(self):
-        return "\n".join(
-            f"({k}): Parameter containing: [{p.dtype} of size {'x'.join(map(str, p.shape))}]"
-            for k, p in self._parameters.items()
-        )
+        return _parameter_lines(self._parameters)
 
 
-class ParameterDict(Module):
+class ParameterDict(_NamedMembers, Module):
     """A dict of parameters by name."""
 
     def __init__(self, parameters=None):
@@ -271,40 +286,11 @@ class ParameterDict(Module):
         if parameters is not None:
             self.update(parameters)
 
-    def __getitem__(self, key):
-        return self._parameters[key]
+    def _members(self):
+        return self._parameters
 
     def __setitem__(self, key, value):
         self.register_parameter(key, value if isinstance(value, Parameter) else Parameter(value))
 
-    def __delitem__(self, key):
-        delattr(self, key)
-
-    def __len__(self):
-        return len(self._parameters)
-
-    def __iter__(self):
-        return iter(self._parameters)
-
-    def __contains__(self, key):
-        return key in self._parameters
-
-    def keys(self):
-        return self._parameters.keys()
-
-    def items(self):
-        return self._parameters.items()
-
-    def values(self):
-        return self._parameters.values()
-
-    def update(self, parameters):
-        items = parameters.items() if hasattr(parameters, "items") else parameters
-        for key, value in items:
-            self[key] = value
-
     def extra_repr(self):
-        return "\n".join(
-            f"({k}): Parameter containing: [{p.dtype} of size {'x'.join(map(str, p.shape))}]"
-            for k, p in self._parameters.items()
-        )
+        return _parameter_lines(self._parameters)
