@@ -7,6 +7,8 @@ recursion, so a 10,000-step chain is fine). Each node's gradient is complete bef
 backward runs, because every consumer of its output comes earlier in the order.
 Broadcast gradients are summed back to each input's shape here and only here.
 """
+import functools
+
 from ..backend import xp
 from . import anomaly
 from .grad_mode import no_grad, state
@@ -19,6 +21,14 @@ FREED_MESSAGE = (
 )
 
 
+@functools.lru_cache(maxsize=64)
+def _ones(n, dtype):
+    """A read-only vector of n ones, made once per (n, dtype) rather than every step."""
+    ones = xp.ones(n, dtype=dtype)
+    ones.flags.writeable = False
+    return ones
+
+
 def sum_to_shape(grad, shape):
     """Undo broadcasting: sum ``grad`` over the axes that broadcasting stretched."""
     if grad.shape == shape:
@@ -28,7 +38,7 @@ def sum_to_shape(grad, shape):
         raise RuntimeError(f"gradient of shape {grad.shape} cannot flow into shape {shape}")
     if lead == 1 and grad.ndim == 2 and grad.shape[1] == shape[0]:
         # a bias gradient: a GEMV with ones beats a strided reduction (PERF-NOTES.md)
-        return xp.ones(grad.shape[0], dtype=grad.dtype) @ grad
+        return _ones(grad.shape[0], grad.dtype) @ grad
     axes = tuple(range(lead)) + tuple(
         lead + i for i, size in enumerate(shape) if size == 1 and grad.shape[lead + i] != 1
     )

@@ -87,9 +87,12 @@ class SoftmaxCrossEntropy(Function):
                 bad = int(safe[(safe < 0) | (safe >= c)][0])
                 raise ValueError(f"cross_entropy: target class {bad} is out of range for {c} classes (0..{c - 1})")
             rows = xp.arange(n)
-            coef = xp.ones(n, dtype=dtype) if weight is None else weight[safe].astype(dtype)
-            if not all_valid:
-                coef = coef * valid
+            if weight is None and all_valid:
+                coef = dtype.type(1)  # every row counts fully: no per-row weight array needed
+            else:
+                coef = xp.ones(n, dtype=dtype) if weight is None else weight[safe].astype(dtype)
+                if not all_valid:
+                    coef = coef * valid
             loss = -coef * logp[rows, safe]
             if smoothing:
                 wvec = xp.ones(c, dtype=dtype) if weight is None else weight.astype(dtype)
@@ -97,7 +100,7 @@ class SoftmaxCrossEntropy(Function):
                 smooth = smooth if all_valid else smooth * valid
                 loss = (1 - eps) * loss + eps * smooth
             self.index = (rows, safe, coef, valid, all_valid)
-            denom = coef.sum()
+            denom = dtype.type(n) if xp.ndim(coef) == 0 else coef.sum()
         else:  # class probabilities
             q = target.astype(dtype, copy=False)
             if smoothing:
@@ -128,12 +131,12 @@ class SoftmaxCrossEntropy(Function):
             if self.smoothing:
                 wvec = xp.ones(c, dtype=dtype) if self.weight is None else self.weight.astype(dtype)
                 row_mass = hot + (eps / c) * wvec.sum() * (valid if not all_valid else 1)
-                d = probs * row_mass[:, None]
+                d = probs * _per_row(row_mass)
                 d -= (eps / c) * (wvec[None, :] if all_valid else valid[:, None] * wvec[None, :])
             elif self.weight is None and all_valid:
                 d = probs
             else:
-                d = probs * coef[:, None]
+                d = probs * _per_row(coef)
             d[rows, safe] -= hot
             grad_target = None
         else:
@@ -146,6 +149,11 @@ class SoftmaxCrossEntropy(Function):
                 grad_target = grad_target * (scale[:, None] if self.reduction == "none" else scale)
         d *= scale[:, None] if self.reduction == "none" else scale
         return d, grad_target, None, None, None, None
+
+
+def _per_row(value):
+    """A per-row weight as a column to scale rows of class scores (a scalar stays a scalar)."""
+    return value[:, None] if xp.ndim(value) else value
 
 
 _REDUCTIONS = ("none", "mean", "sum")
