@@ -43,6 +43,13 @@ def _check_sizes(input_size, hidden_size):
             raise ValueError(f"{name} must be greater than zero, got {value}")
 
 
+def uniform_reset(module):
+    """torch's init for recurrent layers and cells: every weight and bias uniform in
+    (-1/sqrt(hidden_size), 1/sqrt(hidden_size))."""
+    bound = 1.0 / math.sqrt(module.hidden_size)
+    for p in module.parameters():
+        init.uniform_(p, -bound, bound)
+
 class RNNBase(Module):
     """The shared frame of RNN, LSTM and GRU: parameters, checks, the loop over layers."""
 
@@ -100,10 +107,7 @@ class RNNBase(Module):
         self.reset_parameters()
 
     def reset_parameters(self):
-        """Every weight and bias uniform in (-1/sqrt(hidden_size), 1/sqrt(hidden_size))."""
-        bound = 1.0 / math.sqrt(self.hidden_size)
-        for p in self.parameters():
-            init.uniform_(p, -bound, bound)
+        uniform_reset(self)
 
     def flatten_parameters(self):
         """Accepted for PyTorch compatibility; nothing to do (a cuDNN memory layout in PyTorch)."""
@@ -326,9 +330,7 @@ class RNNCellBase(Module):
         self.reset_parameters()
 
     def reset_parameters(self):
-        bound = 1.0 / math.sqrt(self.hidden_size)
-        for p in self.parameters():
-            init.uniform_(p, -bound, bound)
+        uniform_reset(self)
 
     def extra_repr(self):
         s = f"{self.input_size}, {self.hidden_size}"

@@ -200,7 +200,7 @@ def weight_from_matrix(wm, shape):
     return wm.reshape(g, og, kh, kw, cg).transpose(0, 1, 4, 2, 3).reshape(o, cg, kh, kw)
 
 
-def _taps(kernel, stride, dilation, out_hw):
+def kernel_taps(kernel, stride, dilation, out_hw):
     """(column offset of the tap in im2col's rows, row slice, column slice) of each kernel tap:
     the window of the padded input that tap (a, b) reads for every output pixel at once."""
     kh, kw = kernel
@@ -247,7 +247,7 @@ def im2col(xpad, last, kernel, stride, dilation, out_hw, groups):
     n, c = xpad.shape[:2]
     cg = c // groups
     cols = scratch("cols", (groups, kh * kw, cg, n, ho, wo), xpad.dtype)
-    for t, rs, cs in _taps(kernel, stride, dilation, out_hw):
+    for t, rs, cs in kernel_taps(kernel, stride, dilation, out_hw):
         cols[:, t] = xpad[:, :, rs, cs].transpose(1, 0, 2, 3).reshape(groups, cg, n, ho, wo)
     return cols.reshape(groups, kh * kw * cg, n * ho * wo).transpose(0, 2, 1)
 

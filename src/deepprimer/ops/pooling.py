@@ -30,7 +30,7 @@ import math
 from ..autograd import Function
 from ..backend import xp
 from ..tensor import Tensor
-from .conv import channels_last, fresh, ntuple
+from .conv import channels_last, fresh, kernel_taps, ntuple
 
 # ---- shared helpers -----------------------------------------------------------------------
 
@@ -69,18 +69,6 @@ def _padded(v, last, pads, value):
         out = xp.full((n, c, pt + h + pb, pl + w + pr), value, dtype=v.dtype)
     out[_spatial_slice(last, slice(pt, pt + h), slice(pl, pl + w))] = v
     return out
-
-
-def _taps(kernel, stride, dilation, out_hw):
-    """(tap number, row slice, column slice) of every kernel tap, row by row."""
-    kh, kw = kernel
-    sh, sw = stride
-    dh, dw = dilation
-    ho, wo = out_hw
-    for a in range(kh):
-        rs = slice(a * dh, a * dh + sh * (ho - 1) + 1, sh)
-        for b in range(kw):
-            yield a * kw + b, rs, slice(b * dw, b * dw + sw * (wo - 1) + 1, sw)
 
 
 def _tiles(kernel, stride, dilation, padded_hw, out_hw):
@@ -167,7 +155,7 @@ class MaxPool2d(Function):
         low = -xp.inf if x.dtype.kind == "f" else xp.iinfo(x.dtype).min
         vp = _padded(v, last, pads, low)
         out = None
-        for _, rs, cs in _taps(kernel, stride, dilation, out_hw):
+        for _, rs, cs in kernel_taps(kernel, stride, dilation, out_hw):
             window = vp[_spatial_slice(last, rs, cs)]
             if out is None:
                 out = fresh(window.shape, window.dtype)
@@ -188,7 +176,7 @@ class MaxPool2d(Function):
         _, _, last, kernel, stride, _, dilation, out_hw = self.geometry
         count = kernel[0] * kernel[1]
         free = None  # windows whose maximum no earlier tap holds
-        for t, rs, cs in _taps(kernel, stride, dilation, out_hw):
+        for t, rs, cs in kernel_taps(kernel, stride, dilation, out_hw):
             hit = vp[_spatial_slice(last, rs, cs)] == out
             if free is None:
                 if count > 1:
@@ -208,7 +196,7 @@ class MaxPool2d(Function):
         padded_hw = pad_shape[1:3] if last else pad_shape[2:]
         tiles = _tiles(kernel, stride, dilation, padded_hw, out_hw)
         dpad = fresh(pad_shape, grad.dtype, zero=not tiles)
-        taps = {t: (rs, cs) for t, rs, cs in _taps(kernel, stride, dilation, out_hw)}
+        taps = {t: (rs, cs) for t, rs, cs in kernel_taps(kernel, stride, dilation, out_hw)}
         for t, hit in self._winners(vp, out):
             window = dpad[_spatial_slice(last, *taps[t])]
             if tiles:  # each element lies in one window: write, nothing to accumulate
@@ -271,7 +259,7 @@ class AvgPool2d(Function):
         v, last = _layout(x)
         vp = _padded(v, last, pads, 0)
         out = None
-        for _, rs, cs in _taps(kernel, stride, (1, 1), out_hw):
+        for _, rs, cs in kernel_taps(kernel, stride, (1, 1), out_hw):
             window = vp[_spatial_slice(last, rs, cs)]
             if out is None:
                 out = fresh(window.shape, x.dtype)
@@ -289,7 +277,7 @@ class AvgPool2d(Function):
         padded_hw = pad_shape[1:3] if last else pad_shape[2:]
         tiles = _tiles(kernel, stride, (1, 1), padded_hw, out_hw)
         dpad = fresh(pad_shape, grad.dtype, zero=not tiles)
-        for _, rs, cs in _taps(kernel, stride, (1, 1), out_hw):
+        for _, rs, cs in kernel_taps(kernel, stride, (1, 1), out_hw):
             window = dpad[_spatial_slice(last, rs, cs)]
             if tiles:
                 window[...] = g
