@@ -129,12 +129,18 @@ class Tensor:
             raise TypeError("iteration over a 0-d tensor")
         return (self[i] for i in range(self.data.shape[0]))
 
-    def __hash__(self):
-        return id(self)
+    # identity hashing (== is elementwise), as object's C slot: dict lookups by tensor stay cheap
+    __hash__ = object.__hash__
 
     def detach(self):
         """The same array, cut from the graph (no copy)."""
         return Tensor._make(self.data)
+
+    def _mark_modified(self):
+        """Record an in-place change of ``data``: a graph that saved this array for its
+        backward must not use it silently (torch's version counter)."""
+        self._version += 1
+        _grad_state.modifications += 1
 
     def detach_(self):
         self._ctx = None
@@ -221,7 +227,7 @@ class Tensor:
                 self.data /= value
         except (TypeError, ValueError) as err:  # NumPy's words, made to name the op and shapes
             _inplace_error(self, op, value, err)
-        self._version += 1
+        self._mark_modified()
         return self
 
     def __iadd__(self, other):
@@ -260,13 +266,13 @@ class Tensor:
     def clamp_(self, min=None, max=None):
         check_inplace(self)
         xp.clip(self.data, min, max, out=self.data)
-        self._version += 1
+        self._mark_modified()
         return self
 
     def __setitem__(self, index, value):
         check_inplace(self, value)
         self.data[_shape.array_index(index)] = value.data if isinstance(value, Tensor) else value
-        self._version += 1
+        self._mark_modified()
 
     # ---- arithmetic ---------------------------------------------------------------
     def __add__(self, other):
@@ -680,6 +686,7 @@ def check_inplace(tensor, other=None):
 
 
 from . import autograd  # noqa: E402  (autograd needs Tensor defined first)
+from .autograd.grad_mode import state as _grad_state  # noqa: E402
 from .ops import elementwise as _ew  # noqa: E402
 from .ops import linalg as _linalg  # noqa: E402
 from .ops import nn_ops as _nn_ops  # noqa: E402

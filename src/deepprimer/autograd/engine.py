@@ -2,14 +2,15 @@
 
     dL/d(input) = backward(dL/d(output))        for each recorded Function
 
-The walk order is a topological sort made with an explicit stack (a loop, not
-recursion, so a 10,000-step chain is fine). Each node's gradient is complete before its
-backward runs, because every consumer of its output comes earlier in the order.
-Broadcast gradients are summed back to each input's shape here and only here.
+Nodes run newest first, by the order they were created in the forward pass: every
+consumer of a node's output was created after it, so by the time a node runs, all the
+gradient it will receive has arrived (a topological order, kept in a heap: a loop, not
+recursion, so a 10,000-step chain is fine). Broadcast gradients are summed back to each
+input's shape here and only here.
 """
-import functools
+from heapq import heappop, heappush
 
-from ..backend import xp
+from ..backend import column_sums, shared_ones, xp
 from . import anomaly
 from .grad_mode import no_grad, state
 
@@ -21,14 +22,6 @@ FREED_MESSAGE = (
 )
 
 
-@functools.lru_cache(maxsize=64)
-def _ones(n, dtype):
-    """A read-only vector of n ones, made once per (n, dtype) rather than every step."""
-    ones = xp.ones(n, dtype=dtype)
-    ones.flags.writeable = False
-    return ones
-
-
 def sum_to_shape(grad, shape):
     """Undo broadcasting: sum ``grad`` over the axes that broadcasting stretched."""
     if grad.shape == shape:
@@ -37,8 +30,7 @@ def sum_to_shape(grad, shape):
     if lead < 0:
         raise RuntimeError(f"gradient of shape {grad.shape} cannot flow into shape {shape}")
     if lead == 1 and grad.ndim == 2 and grad.shape[1] == shape[0]:
-        # a bias gradient: a GEMV with ones beats a strided reduction (PERF-NOTES.md)
-        return _ones(grad.shape[0], grad.dtype) @ grad
+        return column_sums(grad)  # a bias gradient
     axes = tuple(range(lead)) + tuple(
         lead + i for i, size in enumerate(shape) if size == 1 and grad.shape[lead + i] != 1
     )
@@ -48,27 +40,6 @@ def sum_to_shape(grad, shape):
     if grad.shape != shape:
         raise RuntimeError(f"gradient of shape {grad.shape} cannot flow into shape {shape}")
     return grad
-
-
-def topological_order(roots):
-    """Functions reachable from ``roots``, every consumer before what it consumes."""
-    order, visited = [], set()
-    for root in roots:
-        stack = [(root, False)]
-        while stack:
-            fn, expanded = stack.pop()
-            if expanded:
-                order.append(fn)
-                continue
-            if fn in visited:
-                continue
-            visited.add(fn)
-            stack.append((fn, True))
-            for t in fn.inputs or ():
-                if t is not None and t._ctx is not None and t._ctx not in visited:
-                    stack.append((t._ctx, False))
-    order.reverse()
-    return order
 
 
 def _fit(grad, tensor, fn):
@@ -95,7 +66,7 @@ def _run_hooks(hooks, grad):
 
 def _check_versions(fn):
     for i, t in enumerate(fn.inputs):
-        if t is not None and t._version != fn.versions[i]:
+        if isinstance(t, Tensor) and t._version != fn.versions[i]:
             raise RuntimeError(
                 f"one of the arrays needed for gradient computation has been modified by an "
                 f"in-place operation: input {i} of {type(fn).__name__} (shape {tuple(t.data.shape)}) is at "
@@ -104,16 +75,41 @@ def _check_versions(fn):
             )
 
 
-def _deliver(table, key, grad, owned):
-    """Add one contribution to the gradient gathered for ``key`` (a Function or a leaf)."""
+def _check_count(fn, grads):
+    if len(grads) != len(fn.inputs):
+        raise RuntimeError(
+            f"{type(fn).__name__}.backward returned {len(grads)} gradients; forward took "
+            f"{len(fn.inputs)} inputs, so it must return {len(fn.inputs)} (None where there is none)"
+        )
+
+
+def _repeats(grads):
+    """Whether one array object is returned for two inputs (then neither may be added into)."""
+    seen = []  # a plain loop: grads has a few entries, and this runs for most nodes
+    for g in grads:
+        if g is not None:
+            for earlier in seen:
+                if earlier is g:
+                    return True
+            seen.append(g)
+    return False
+
+
+def _gather(table, key, grad, owned):
+    """Add one contribution to the gradient gathered for ``key``; True if it is the first.
+
+    Each entry is [gradient so far, whether that array is ours to add into in place].
+    """
     entry = table.get(key)
     if entry is None:
         table[key] = [grad, owned]
-    elif entry[1]:
+        return True
+    if entry[1]:
         entry[0] += grad
-    else:
+    else:  # not ours (the incoming gradient, a view, or shared): the sum is a new array
         entry[0] = entry[0] + grad
         entry[1] = True
+    return False
 
 
 def run_backward(roots, retain_graph=False, capture=None):
@@ -122,59 +118,59 @@ def run_backward(roots, retain_graph=False, capture=None):
     Leaves accumulate into ``.grad``. With ``capture`` (a dict {tensor: None}) nothing is
     accumulated: the gradients of exactly those tensors are filled into it instead.
     """
-    # Function -> [gradient of its output so far, whether that array is ours to add into];
-    # leaves likewise, summed first so that their hooks see the whole gradient once.
-    pending, leaves = {}, {}
+    # Gradients are summed per node until the node runs, and per leaf until the end (so
+    # that a leaf's hooks see its whole gradient once). Nodes run newest first: ``waiting``
+    # is a max-heap of their creation numbers (negated, as heapq keeps the smallest first).
+    nodes, leaves, waiting = {}, {}, []
     captured_outputs = {t._ctx: t for t in capture if t._ctx is not None} if capture else None
     for tensor, grad in roots:
-        if tensor._ctx is not None:
-            _deliver(pending, tensor._ctx, grad, False)
+        fn = tensor._ctx
+        if fn is not None:
+            if _gather(nodes, fn, grad, False):
+                heappush(waiting, (-fn.sequence_nr, fn))
         elif capture is None or tensor in capture:
-            _deliver(leaves, tensor, grad, False)
+            _gather(leaves, tensor, grad, False)
     anomaly_on = state.anomaly_enabled
-    for fn in topological_order([t._ctx for t, _ in roots if t._ctx is not None]):
-        entry = pending.pop(fn, None)
-        if entry is None:
-            continue
-        grad = entry[0]
+    while waiting:
+        fn = heappop(waiting)[1]
+        grad = nodes.pop(fn)[0]
         if fn.hooks:
             grad = _run_hooks(fn.hooks, grad)
         if fn.retained_by is not None:
             _retain(fn, grad)
         if captured_outputs and fn in captured_outputs:
             capture[captured_outputs[fn]] = grad
-        inputs = fn.inputs
-        if inputs is None or fn.saved is None:
+        if fn.inputs is None:
             raise RuntimeError(FREED_MESSAGE)
-        if fn.versions is not None:
+        if fn.versions is not None and fn.recorded_at != state.modifications:
             _check_versions(fn)
         grads = type(fn).backward(fn, grad)
         if type(grads) is not tuple:
             grads = (grads,)
-        if len(grads) != len(inputs):
-            raise RuntimeError(
-                f"{type(fn).__name__}.backward returned {len(grads)} gradients; forward took "
-                f"{len(inputs)} inputs, so it must return {len(inputs)} (None where there is none)"
-            )
+        if len(grads) != len(fn.needs_input_grad):
+            _check_count(fn, grads)
         if anomaly_on:
             anomaly.check_backward(fn, grads)
-        for t, g in zip(inputs, grads):
-            if g is None or t is None or not t.requires_grad:
+        shared = None  # computed only if needed
+        for t, g, needed in zip(fn.inputs, grads, fn.needs_input_grad):
+            if g is None or not needed:
                 continue
             data = t.data
             if type(g) is xp.ndarray and g.shape == data.shape and g.dtype == data.dtype:
-                fitted = g
+                # may later contributions be added into this array in place? Not if it is
+                # the incoming gradient, a view of another array, or handed to two inputs
+                owned = g is not grad and g.base is None and not (
+                    shared if shared is not None else (shared := _repeats(grads))
+                )
             else:
                 fitted = _fit(g, t, fn)
-            # may later contributions be added into this array in place? Not if it is the
-            # incoming gradient, a view of another array, or handed to two inputs at once
-            owned = fitted is not g or (
-                g is not grad and g.base is None and (len(grads) == 1 or [o is g for o in grads].count(True) == 1)
-            )
-            if t._ctx is not None:
-                _deliver(pending, t._ctx, fitted, owned)
+                g, owned = fitted, fitted is not g
+            node = t._ctx
+            if node is not None:
+                if _gather(nodes, node, g, owned):
+                    heappush(waiting, (-node.sequence_nr, node))
             elif capture is None or t in capture:
-                _deliver(leaves, t, fitted, owned)
+                _gather(leaves, t, g, owned)
         if not retain_graph:
             fn.inputs = None
             fn.saved = None
@@ -209,14 +205,15 @@ def accumulate_leaf(tensor, grad, owned):
 
 def _initial_grad(tensor, gradient):
     if gradient is None:
-        if tensor.data.size != 1:
-            raise RuntimeError(
-                f"backward: grad can be implicitly created only for a scalar output, but this "
-                f"tensor has shape {tuple(tensor.shape)}. Reduce it first (loss.sum() or "
-                f"loss.mean()), or pass gradient=dp.ones_like(t) (a tensor of shape "
-                f"{tuple(tensor.shape)}: the gradient of the final result w.r.t. it)."
-            )
-        return xp.ones(tensor.shape, dtype=tensor.dtype)
+        data = tensor.data
+        if data.size == 1:
+            return shared_ones(data.shape, data.dtype)  # dL/dL = 1
+        raise RuntimeError(
+            f"backward: grad can be implicitly created only for a scalar output, but this "
+            f"tensor has shape {tuple(tensor.shape)}. Reduce it first (loss.sum() or "
+            f"loss.mean()), or pass gradient=dp.ones_like(t) (a tensor of shape "
+            f"{tuple(tensor.shape)}: the gradient of the final result w.r.t. it)."
+        )
     grad = gradient.data if isinstance(gradient, Tensor) else xp.asarray(gradient, dtype=tensor.dtype)
     if grad.shape != tensor.shape:
         raise ValueError(

@@ -11,15 +11,22 @@ records the node: the output tensor points at it, it points at its inputs.
 Gradients of broadcast inputs are summed back to the input's shape by the engine, in one
 place, so ``backward`` may return a gradient of the output's (broadcast) shape.
 """
+from itertools import count
+
 from ..backend import xp
 from . import anomaly
 from .grad_mode import state
 
 
+_creation_order = count(1)
+
+
 class Function:
     saved = ()  # arrays kept for backward; None once backward has freed them
-    inputs = None  # the forward's positional arguments: a Tensor, or None for a constant
+    inputs = None  # the forward's positional arguments, tensors and constants as given
+    sequence_nr = 0  # creation order: a node is always created after the nodes it consumes
     versions = None  # input tensors' versions when arrays were saved
+    recorded_at = 0  # state.modifications then
     needs_input_grad = ()
     hooks = None  # gradient hooks on the output (Tensor.register_hook on a non-leaf)
     retained_by = None  # weakref to the output, set by Tensor.retain_grad()
@@ -42,22 +49,29 @@ class Function:
         fn = cls()
         if state.anomaly_enabled:
             fn.trace = anomaly.user_frame()
-        arrays = [a.data if isinstance(a, Tensor) else a for a in args]
+        arrays, needs, versions = [], [], []  # one plain loop: cheaper than comprehensions here
+        for a in args:
+            if isinstance(a, Tensor):
+                arrays.append(a.data)
+                needs.append(a.requires_grad)
+                versions.append(a._version)
+            else:
+                arrays.append(a)
+                needs.append(False)
+                versions.append(0)
         out = cls.forward(fn, *arrays, **kwargs)
         if type(out) is not xp.ndarray:
             out = xp.asarray(out)
         if state.anomaly_enabled:
             anomaly.check_forward(fn, out, arrays)
         result = Tensor._make(out)
-        if not state.grad_enabled or out.dtype.kind not in "fc":
-            return result  # not recording, or an integer/bool result, which has no gradient
-        needs = tuple([isinstance(a, Tensor) and a.requires_grad for a in args])
-        if True not in needs:
-            return result
-        fn.needs_input_grad = needs
-        fn.inputs = tuple([a if isinstance(a, Tensor) else None for a in args])
+        if True not in needs or not state.grad_enabled or out.dtype.kind not in "fc":
+            return result  # nothing to record: no input needs a gradient, or an integer result
+        fn.needs_input_grad = tuple(needs)
+        fn.inputs = args
+        fn.sequence_nr = next(_creation_order)
         if fn.saved:
-            fn.versions = tuple([a._version if a is not None else 0 for a in fn.inputs])
+            fn.versions, fn.recorded_at = versions, state.modifications
         result.requires_grad = True
         result._ctx = fn
         return result

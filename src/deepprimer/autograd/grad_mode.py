@@ -10,6 +10,8 @@ import functools
 class _State:
     grad_enabled = True
     anomaly_enabled = False
+    modifications = 0  # in-place changes to any tensor so far: when unchanged since a node
+    # was recorded, no input of it can have changed, and backward skips comparing versions
 
 
 state = _State()

@@ -79,7 +79,7 @@ def _fill(tensor, values):
     """Write ``values`` into the tensor's array in place (outside the graph)."""
     with no_grad():
         tensor.data[...] = values
-        tensor._version += 1
+        tensor._mark_modified()
     return tensor
 
 

@@ -614,7 +614,7 @@ class Module:
                     target.data = array.astype(target.data.dtype, copy=False)
                 else:
                     target.data[...] = array
-                target._version += 1
+                target._mark_modified()
         return _IncompatibleKeys(missing, unexpected)
 
     # ---- printing ---------------------------------------------------------------------------

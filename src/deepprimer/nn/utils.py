@@ -250,5 +250,5 @@ def vector_to_parameters(vec, parameters):
         for p in _as_list(parameters):
             n = p.data.size
             p.data[...] = data[offset:offset + n].reshape(p.data.shape)
-            p._version += 1
+            p._mark_modified()
             offset += n

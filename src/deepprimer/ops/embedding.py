@@ -108,4 +108,4 @@ def _renorm_rows(weight, indices, max_norm, norm_type):
         with no_grad():
             scale = (max_norm / (norms[big] + 1e-7)).astype(data.dtype)
             data[rows[big]] *= scale[:, None]
-            weight._version += 1
+            weight._mark_modified()

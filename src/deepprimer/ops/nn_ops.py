@@ -5,7 +5,7 @@ composition is the reference, the fused kernel is the fast path.
 """
 from .. import random
 from ..autograd import Function
-from ..backend import xp
+from ..backend import column_sums, xp
 from ..tensor import Tensor, normalize_dim
 from .elementwise import stable_sigmoid
 
@@ -76,30 +76,33 @@ class SoftmaxCrossEntropy(Function):
 
     def forward(self, logits, target, weight, ignore_index, reduction, smoothing):
         n, c = logits.shape
-        logp = _log_softmax(logits, 1)
         dtype = logits.dtype
         eps = dtype.type(smoothing)
+        shifted = logits - logits.max(axis=1, keepdims=True)  # exp() cannot overflow now
+        exp = xp.exp(shifted)
+        sums = exp.sum(axis=1, keepdims=True)
+        log_sums = xp.log(sums)  # log softmax(x) = shifted - log_sums
+        self.save_for_backward(exp, sums)  # softmax(x) = exp / sums, for backward
         if target.ndim == 1:  # class indices
-            valid = target != ignore_index
-            all_valid = bool(valid.all())
-            safe = target if all_valid else xp.where(valid, target, 0)
-            if safe.size and (safe.min() < 0 or safe.max() >= c):
-                bad = int(safe[(safe < 0) | (safe >= c)][0])
-                raise ValueError(f"cross_entropy: target class {bad} is out of range for {c} classes (0..{c - 1})")
-            rows = xp.arange(n)
-            if weight is None and all_valid:
+            rows, safe, valid = _class_rows(target, ignore_index, c)
+            try:
+                picked = shifted[rows, safe] - log_sums[:, 0]  # log softmax at the target class
+            except IndexError:
+                bad = int(safe[safe >= c][0])
+                raise ValueError(f"cross_entropy: target class {bad} is out of range for {c} classes (0..{c - 1})") from None
+            if weight is None and valid is None:
                 coef = dtype.type(1)  # every row counts fully: no per-row weight array needed
             else:
                 coef = xp.ones(n, dtype=dtype) if weight is None else weight[safe].astype(dtype)
-                if not all_valid:
+                if valid is not None:
                     coef = coef * valid
-            loss = -coef * logp[rows, safe]
+            loss = -coef * picked
             if smoothing:
                 wvec = xp.ones(c, dtype=dtype) if weight is None else weight.astype(dtype)
-                smooth = -(logp * wvec).sum(axis=1) / c
-                smooth = smooth if all_valid else smooth * valid
+                smooth = -((shifted - log_sums) * wvec).sum(axis=1) / c
+                smooth = smooth if valid is None else smooth * valid
                 loss = (1 - eps) * loss + eps * smooth
-            self.index = (rows, safe, coef, valid, all_valid)
+            self.index = (rows, safe, coef, valid)
             denom = dtype.type(n) if xp.ndim(coef) == 0 else coef.sum()
         else:  # class probabilities
             q = target.astype(dtype, copy=False)
@@ -107,48 +110,66 @@ class SoftmaxCrossEntropy(Function):
                 q = q * (1 - eps) + eps / c
             if weight is not None:
                 q = q * weight.astype(dtype)
-            loss = -(q * logp).sum(axis=1)
+            self.logp = shifted - log_sums
+            loss = -(q * self.logp).sum(axis=1)
             self.index = None
             self.q = q
             denom = dtype.type(n)
         self.reduction, self.smoothing, self.weight, self.denom = reduction, smoothing, weight, denom
-        self.save_for_backward(logp)
         if reduction == "none":
             return loss
         total = loss.sum()
         return total / denom if reduction == "mean" else total
 
     def backward(self, grad):
-        (logp,) = self.saved
-        n, c = logp.shape
-        dtype = logp.dtype
+        exp, sums = self.saved
+        c = exp.shape[1]
+        dtype = exp.dtype
         scale = grad / self.denom if self.reduction == "mean" else grad
-        probs = xp.exp(logp)
+        d = exp / sums  # softmax(x): a fresh array, ours to change in place
         if self.index is not None:
-            rows, safe, coef, valid, all_valid = self.index
+            rows, safe, coef, valid = self.index
             eps = dtype.type(self.smoothing)
             hot = coef * (1 - eps) if self.smoothing else coef
             if self.smoothing:
                 wvec = xp.ones(c, dtype=dtype) if self.weight is None else self.weight.astype(dtype)
-                row_mass = hot + (eps / c) * wvec.sum() * (valid if not all_valid else 1)
-                d = probs * _per_row(row_mass)
-                d -= (eps / c) * (wvec[None, :] if all_valid else valid[:, None] * wvec[None, :])
-            elif self.weight is None and all_valid:
-                d = probs
-            else:
-                d = probs * _per_row(coef)
+                row_mass = hot + (eps / c) * wvec.sum() * (1 if valid is None else valid)
+                d *= _per_row(row_mass)
+                d -= (eps / c) * (wvec[None, :] if valid is None else valid[:, None] * wvec[None, :])
+            elif xp.ndim(coef):
+                d *= coef[:, None]
             d[rows, safe] -= hot
             grad_target = None
         else:
             q = self.q
-            d = probs * q.sum(axis=1, keepdims=True) - q
+            d *= q.sum(axis=1, keepdims=True)
+            d -= q
             grad_target = None
             if self.needs_input_grad[1]:
                 factor = (1 - self.smoothing) * (1 if self.weight is None else self.weight)
-                grad_target = -logp * factor
+                grad_target = -self.logp * factor
                 grad_target = grad_target * (scale[:, None] if self.reduction == "none" else scale)
         d *= scale[:, None] if self.reduction == "none" else scale
         return d, grad_target, None, None, None, None
+
+
+def _class_rows(target, ignore_index, c):
+    """(row numbers, class index per row, valid-row mask or None when every row counts).
+
+    Rows marked ``ignore_index`` get class 0 as a placeholder (their weight is zero).
+    Indices of ``c`` or more are caught where they are used; negative ones here, since
+    NumPy would read them from the end.
+    """
+    rows = xp.arange(target.shape[0])
+    if not target.size or (ignore_index < 0 and target.min() >= 0):
+        return rows, target, None  # the usual case: all real classes, nothing to ignore
+    valid = target != ignore_index
+    if valid.all():
+        valid = None
+    safe = target if valid is None else xp.where(valid, target, 0)
+    if safe.min() < 0:
+        raise ValueError(f"cross_entropy: target class {int(safe[safe < 0][0])} is out of range for {c} classes (0..{c - 1})")
+    return rows, safe, valid
 
 
 def _per_row(value):
@@ -183,39 +204,38 @@ def cross_entropy(input, target, weight=None, ignore_index=-100, reduction="mean
     if not 0.0 <= label_smoothing <= 1.0:
         raise ValueError(f"cross_entropy: label_smoothing must be in [0, 1], got {label_smoothing}")
     target = target if isinstance(target, Tensor) else Tensor(target)
-    if input.ndim == 1:  # one sample (C,): a batch of one, and the batch dim dropped again
+    shape, target_shape = input.data.shape, target.data.shape
+    if len(shape) == 1:  # one sample (C,): a batch of one, and the batch dim dropped again
         loss = cross_entropy(
-            input.reshape(1, -1), target.reshape(1, *target.shape), weight, ignore_index,
+            input.reshape(1, -1), target.reshape(1, *target_shape), weight, ignore_index,
             reduction, label_smoothing,
         )
         return loss.reshape(()) if reduction == "none" else loss
-    probabilities = target.data.dtype.kind == "f"
-    if probabilities:
-        if tuple(target.shape) != tuple(input.shape):
+    if target.data.dtype.kind == "f":  # class probabilities: a tensor, it may need a gradient
+        if target_shape != shape:
             raise ValueError(
-                f"cross_entropy: probability targets must have the input's shape {tuple(input.shape)}, "
-                f"got {tuple(target.shape)}"
+                f"cross_entropy: probability targets must have the input's shape {shape}, "
+                f"got {target_shape}"
             )
         target = classes_last(target, "cross_entropy")
-    else:
+    else:  # class indices: a plain array
         if target.data.dtype.kind not in "iu":
             raise TypeError(f"cross_entropy: target must hold int64 class indices or float probabilities, got {target.dtype}")
-        expected = (input.shape[0],) + tuple(input.shape[2:])
-        if tuple(target.shape) != expected:
+        expected = (shape[0],) + shape[2:]
+        if target_shape != expected:
             raise ValueError(
-                f"cross_entropy: input of shape {tuple(input.shape)} (N, C, ...) needs class-index "
-                f"targets of shape {expected}, got {tuple(target.shape)}"
+                f"cross_entropy: input of shape {shape} (N, C, ...) needs class-index "
+                f"targets of shape {expected}, got {target_shape}"
             )
-        target = target.reshape(-1)
-    rows = classes_last(input, "cross_entropy")
+        target = target.data.reshape(-1)
     w = weight.data if isinstance(weight, Tensor) else weight
-    if w is not None and w.shape != (input.shape[1],):
-        raise ValueError(f"cross_entropy: weight must have shape ({input.shape[1]},), got {tuple(w.shape)}")
+    if w is not None and w.shape != (shape[1],):
+        raise ValueError(f"cross_entropy: weight must have shape ({shape[1]},), got {tuple(w.shape)}")
     loss = SoftmaxCrossEntropy.apply(
-        rows, target if probabilities else target.data, w, ignore_index, reduction, float(label_smoothing)
+        classes_last(input, "cross_entropy"), target, w, ignore_index, reduction, float(label_smoothing)
     )
-    if reduction == "none" and input.ndim > 2:
-        loss = loss.reshape(input.shape[0], *input.shape[2:])
+    if reduction == "none" and len(shape) > 2:
+        loss = loss.reshape(shape[0], *shape[2:])
     return loss
 
 
@@ -223,8 +243,7 @@ def cross_entropy(input, target, weight=None, ignore_index=-100, reduction="mean
 
 
 class Linear(Function):
-    """y = x W^T + b. Backward: dx = g W, dW = g^T x, db = sum of g over the batch
-    (the engine does that sum, since b was broadcast over the rows).
+    """y = x W^T + b. Backward: dx = g W, dW = g^T x, db = sum of g over the rows.
 
     Inputs with extra leading dims (batch, time, features) are folded into one 2-D matrix
     first, so each product is a single GEMM (about 10% faster than NumPy's batched matmul
@@ -248,7 +267,7 @@ class Linear(Function):
             grad_x = (grad_rows @ weight).reshape(x.shape)
         if need_w:
             grad_w = grad_rows.T @ (x if x.ndim == 2 else x.reshape(-1, x.shape[-1]))
-        return grad_x, grad_w, (grad_rows if need_b else None)
+        return grad_x, grad_w, (column_sums(grad_rows) if need_b else None)
 
 
 def linear(input, weight, bias=None):

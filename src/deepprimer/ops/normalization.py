@@ -125,8 +125,8 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None, trainin
     rv = None if running_var is None else running_var.data
     out = BatchNorm.apply(input, weight, bias, rm, rv, bool(training), momentum, eps)
     if training and running_mean is not None:
-        running_mean._version += 1
-        running_var._version += 1
+        running_mean._mark_modified()
+        running_var._mark_modified()
     return out
 
 

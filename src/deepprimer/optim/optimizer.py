@@ -97,7 +97,7 @@ class Optimizer:
                 if not s:
                     s = state[p] = self._init_state(p, group)
                 update(p.data, grad.data, s, group)
-                p._version += 1  # autograd sees the change, as torch's version counter does
+                p._mark_modified()  # autograd sees the change, as torch's version counter does
         return loss
 
     def _init_state(self, param, group):
