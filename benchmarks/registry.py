@@ -46,7 +46,7 @@ WORKLOADS = [
              "step", "transformer", targets={"torch": 1.25}),
     Workload("tiny", "per-op overhead on 10 elements", "calls", "tiny", targets={"torch": 0.5},
              target_case="(w * x).sum().backward()"),
-    Workload("digits-fit", "digits MLP (128, 64), 30 epochs, Adam, batch 64: whole fit", "fit", "digits_fit",
+    Workload("digits-fit", "digits MLP (128, 64), 30 epochs, Adam, batch 200: whole fit", "fit", "digits_fit",
              frameworks=("deepprimer", "sklearn"), rounds=1),
     Workload("memory", "MLP 784-512-256-10 Adam, 200 steps: resident memory", "memory", "mlp",
              {"size": "medium", "opt": "adam"}, rounds=1),

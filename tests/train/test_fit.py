@@ -81,9 +81,11 @@ def test_evaluate_restores_training_mode_and_records_no_graph():
 
 def test_digits_mlp_matches_or_beats_sklearn_mlpclassifier():
     """The issue's acceptance: standardised, stratified 75/25 split, seed 0, (128, 64), Adam;
-    scikit-learn with the same hidden sizes, solver and epochs (its defaults otherwise).
-    Our recipe adds dropout 0.1 (the primer's regulariser); over seeds 0-5 it averages
-    0.975, plain Adam 0.974 (PyTorch with the same recipe: 0.974)."""
+    scikit-learn with the same hidden sizes, solver and epochs, and its defaults otherwise
+    (lr 1e-3, batches of 200). We train with exactly those settings: both reach 0.9756 at
+    seed 0 (over seeds 0-4: ours 0.9742, scikit-learn's 0.9729), and ours takes about 0.6x
+    its wall time (benchmarks/, digits-fit). These predictions come out bit-identical with
+    1 or 2 BLAS threads, so the tie is not luck of the thread count."""
     import warnings
 
     from sklearn.neural_network import MLPClassifier
@@ -93,8 +95,8 @@ def test_digits_mlp_matches_or_beats_sklearn_mlpclassifier():
     scaler = StandardScaler().fit(X_tr)
     X_tr, X_te = scaler.transform(X_tr), scaler.transform(X_te)
     dp.manual_seed(0)
-    model = MLP([64, 128, 64, 10], dropout=0.1)
-    loader = DataLoader(TensorDataset(X_tr, y_tr), batch_size=64, shuffle=True)
+    model = MLP([64, 128, 64, 10])
+    loader = DataLoader(TensorDataset(X_tr, y_tr), batch_size=200, shuffle=True)
     fit(model, nn.CrossEntropyLoss(), dp.optim.Adam(model.parameters(), lr=1e-3), loader, epochs=30, verbose=0)
     ours = (predict(model, X_te).argmax(1) == y_te).mean()
     sk = MLPClassifier((128, 64), solver="adam", max_iter=30, random_state=0)

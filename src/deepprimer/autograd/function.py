@@ -2,8 +2,10 @@
 
 A subclass writes ``forward(ctx, *arrays)`` (compute with the array module, save what
 backward needs with ``ctx.save_for_backward``) and ``backward(ctx, grad)`` (return one
-gradient per forward input, ``None`` where there is none). Both see NumPy arrays, not
-tensors. Written as instance methods (``self`` is the ctx) or as PyTorch-style static
+gradient per positional forward input, ``None`` where there is none). Both see NumPy
+arrays, not tensors. Settings that are never differentiated (an axis, a flag) can be
+passed to ``apply`` as keyword arguments: they reach ``forward`` unchanged and need no
+gradient slot, which also keeps the hot path short. Written as instance methods (``self`` is the ctx) or as PyTorch-style static
 methods taking ``ctx``: both work.
 
 ``apply`` runs forward and, only when grad mode is on and some input requires grad,
@@ -16,7 +18,6 @@ from itertools import count
 from ..backend import xp
 from . import anomaly
 from .grad_mode import state
-
 
 _creation_order = count(1)
 

@@ -150,7 +150,7 @@ class SoftmaxCrossEntropy(Function):
                 grad_target = -self.logp * factor
                 grad_target = grad_target * (scale[:, None] if self.reduction == "none" else scale)
         d *= scale[:, None] if self.reduction == "none" else scale
-        return d, grad_target, None, None, None, None
+        return d, grad_target
 
 
 def _class_rows(target, ignore_index, c):
@@ -232,7 +232,8 @@ def cross_entropy(input, target, weight=None, ignore_index=-100, reduction="mean
     if w is not None and w.shape != (shape[1],):
         raise ValueError(f"cross_entropy: weight must have shape ({shape[1]},), got {tuple(w.shape)}")
     loss = SoftmaxCrossEntropy.apply(
-        classes_last(input, "cross_entropy"), target, w, ignore_index, reduction, float(label_smoothing)
+        classes_last(input, "cross_entropy"), target, weight=w, ignore_index=ignore_index,
+        reduction=reduction, smoothing=float(label_smoothing),
     )
     if reduction == "none" and len(shape) > 2:
         loss = loss.reshape(shape[0], *shape[2:])

@@ -33,8 +33,10 @@ def drop_axes(out, axis, keepdim):
 
 def expand_back(grad, in_shape, axis, keepdim):
     """The output gradient, reshaped with the reduced axes kept, broadcast to the input."""
-    if axis is None:  # a full reduction: one number to spread (np.full is cheaper than a view)
-        return xp.full(in_shape, grad, dtype=grad.dtype)
+    if axis is None:  # a full reduction: one number to spread (a fresh array is cheaper than a view)
+        spread = xp.empty(in_shape, dtype=grad.dtype)
+        spread[...] = grad
+        return spread
     if not keepdim:
         grad = xp.expand_dims(grad, axis)
     return xp.broadcast_to(grad, in_shape)
@@ -46,7 +48,7 @@ class Sum(Function):
         return a.sum(axis=axis, keepdims=keepdim)
 
     def backward(self, grad):
-        return expand_back(grad, self.in_shape, self.axis, self.keepdim), None, None
+        return expand_back(grad, self.in_shape, self.axis, self.keepdim)
 
 
 class Mean(Function):
@@ -58,7 +60,7 @@ class Mean(Function):
 
     def backward(self, grad):
         scaled = grad * grad.dtype.type(1 / self.count)
-        return expand_back(scaled, self.in_shape, self.axis, self.keepdim), None, None
+        return expand_back(scaled, self.in_shape, self.axis, self.keepdim)
 
 
 class Extreme(Function):
@@ -90,13 +92,13 @@ def _check_nonempty(a, op):
 
 
 def sum(a, dim=None, keepdim=False):
-    return Sum.apply(a, axes(dim, a.ndim, "sum"), keepdim)
+    return Sum.apply(a, axis=axes(dim, a.data.ndim, "sum"), keepdim=keepdim)
 
 
 def mean(a, dim=None, keepdim=False):
     if a.data.dtype.kind != "f":
         raise TypeError(f"mean: needs a floating tensor, got {a.dtype}; call .float() first")
-    return Mean.apply(a, axes(dim, a.ndim, "mean"), keepdim)
+    return Mean.apply(a, axis=axes(dim, a.data.ndim, "mean"), keepdim=keepdim)
 
 
 def _extreme(a, dim, keepdim, mode):
