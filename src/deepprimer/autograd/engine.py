@@ -95,21 +95,13 @@ def _repeats(grads):
     return False
 
 
-def _gather(table, key, grad, owned):
-    """Add one contribution to the gradient gathered for ``key``; True if it is the first.
-
-    Each entry is [gradient so far, whether that array is ours to add into in place].
-    """
-    entry = table.get(key)
-    if entry is None:
-        table[key] = [grad, owned]
-        return True
+def _add_into(entry, grad):
+    """Add a further contribution into a gathered entry [gradient so far, ours to add into?]."""
     if entry[1]:
         entry[0] += grad
     else:  # not ours (the incoming gradient, a view, or shared): the sum is a new array
         entry[0] = entry[0] + grad
         entry[1] = True
-    return False
 
 
 def run_backward(roots, retain_graph=False, capture=None):
@@ -119,18 +111,26 @@ def run_backward(roots, retain_graph=False, capture=None):
     accumulated: the gradients of exactly those tensors are filled into it instead.
     """
     # Gradients are summed per node until the node runs, and per leaf until the end (so
-    # that a leaf's hooks see its whole gradient once). Nodes run newest first: ``waiting``
-    # is a max-heap of their creation numbers (negated, as heapq keeps the smallest first).
+    # that a leaf's hooks see its whole gradient once), as entries [gradient so far, whether
+    # that array is ours to add into in place]. Nodes run newest first: ``waiting`` is a
+    # max-heap of their creation numbers (negated, as heapq keeps the smallest first).
     nodes, leaves, waiting = {}, {}, []
     captured_outputs = {t._ctx: t for t in capture if t._ctx is not None} if capture else None
     for tensor, grad in roots:
         fn = tensor._ctx
         if fn is not None:
-            if _gather(nodes, fn, grad, False):
+            if fn in nodes:
+                _add_into(nodes[fn], grad)
+            else:
+                nodes[fn] = [grad, False]
                 heappush(waiting, (-fn.sequence_nr, fn))
         elif capture is None or tensor in capture:
-            _gather(leaves, tensor, grad, False)
+            if tensor in leaves:
+                _add_into(leaves[tensor], grad)
+            else:
+                leaves[tensor] = [grad, False]
     anomaly_on = state.anomaly_enabled
+    ndarray = xp.ndarray
     while waiting:
         fn = heappop(waiting)[1]
         grad = nodes.pop(fn)[0]
@@ -156,7 +156,7 @@ def run_backward(roots, retain_graph=False, capture=None):
             if g is None or not needed:
                 continue
             data = t.data
-            if type(g) is xp.ndarray and g.shape == data.shape and g.dtype == data.dtype:
+            if type(g) is ndarray and g.shape == data.shape and g.dtype == data.dtype:
                 # may later contributions be added into this array in place? Not if it is
                 # the incoming gradient, a view of another array, or handed to two inputs
                 owned = g is not grad and g.base is None and not (
@@ -167,10 +167,16 @@ def run_backward(roots, retain_graph=False, capture=None):
                 g, owned = fitted, fitted is not g
             node = t._ctx
             if node is not None:
-                if _gather(nodes, node, g, owned):
+                if node in nodes:
+                    _add_into(nodes[node], g)
+                else:
+                    nodes[node] = [g, owned]
                     heappush(waiting, (-node.sequence_nr, node))
             elif capture is None or t in capture:
-                _gather(leaves, t, g, owned)
+                if t in leaves:
+                    _add_into(leaves[t], g)
+                else:
+                    leaves[t] = [g, owned]
         if not retain_graph:
             fn.inputs = None
             fn.saved = None

@@ -49,7 +49,8 @@ one against the other.
 import threading
 
 from ..autograd import Function
-from ..backend import xp
+from ..autograd.grad_mode import state
+from ..backend import column_sums, xp
 from ..tensor import Tensor
 
 _as_strided = xp.lib.stride_tricks.as_strided
@@ -58,6 +59,7 @@ _as_strided = xp.lib.stride_tricks.as_strided
 
 _scratch = threading.local()
 KEEP_AT_MOST = 1 << 28  # bytes: larger work arrays are made fresh each time, not kept
+KEEP_COLS_AT_MOST = 1 << 25  # bytes: a larger im2col matrix is rebuilt in backward, not saved
 
 
 def scratch(name, shape, dtype):
@@ -216,7 +218,7 @@ def kernel_taps(kernel, stride, dilation, out_hw):
 # ---- the three kernels -------------------------------------------------------------------------
 
 
-def im2col(xpad, last, kernel, stride, dilation, out_hw, groups):
+def im2col(xpad, last, kernel, stride, dilation, out_hw, groups, keep=False):
     """Receptive fields of a padded input as a (g, N*Ho*Wo, kH*kW*C/g) matrix.
 
     Row (n, i, j) holds input[n, c, i*s + a*d, j*s + b*d] for kernel tap (a, b) and
@@ -241,12 +243,14 @@ def im2col(xpad, last, kernel, stride, dilation, out_hw, groups):
             xpad, (groups, n, ho, wo, kh, kw, cg),
             (s3 * cg, s0, s1 * sh, s2 * sw, s1 * dh, s2 * dw, s3), writeable=False,
         )
-        cols = scratch("cols", (groups, n, ho, wo, kh, kw, cg), xpad.dtype)
+        shape = (groups, n, ho, wo, kh, kw, cg)
+        cols = fresh(shape, xpad.dtype) if keep else scratch("cols", shape, xpad.dtype)
         cols[...] = view
         return cols.reshape(groups, n * ho * wo, kh * kw * cg)
     n, c = xpad.shape[:2]
     cg = c // groups
-    cols = scratch("cols", (groups, kh * kw, cg, n, ho, wo), xpad.dtype)
+    shape = (groups, kh * kw, cg, n, ho, wo)
+    cols = fresh(shape, xpad.dtype) if keep else scratch("cols", shape, xpad.dtype)
     for t, rs, cs in kernel_taps(kernel, stride, dilation, out_hw):
         cols[:, t] = xpad[:, :, rs, cs].transpose(1, 0, 2, 3).reshape(groups, cg, n, ho, wo)
     return cols.reshape(groups, kh * kw * cg, n * ho * wo).transpose(0, 2, 1)
@@ -350,24 +354,28 @@ class Conv2d(Function):
         wo = output_size(w, kw, stride[1], pl + pr, dilation[1])
         last = prefers_channels_last(x)
         xpad = padded(x, pads, last)
-        cols = im2col(xpad, last, (kh, kw), stride, dilation, (ho, wo), groups)
+        # keep the im2col matrix for the weight gradient when it is small enough: rebuilding
+        # it in backward costs as much as building it here
+        keep = state.grad_enabled and n * ho * wo * kh * kw * x.shape[1] * x.itemsize <= KEEP_COLS_AT_MOST
+        cols = im2col(xpad, last, (kh, kw), stride, dilation, (ho, wo), groups, keep=keep)
         wm = weight_matrix(weight, groups)
         out = cols_times_weight(cols, wm)
         if bias is not None:
             out += bias
         self.geometry = (x.shape, last, weight.shape, stride, pads, dilation, (ho, wo))
-        self.save_for_backward(xpad, wm)  # not cols: kH*kW times larger; rebuilt in backward
+        self.save_for_backward(xpad, wm, cols if keep else None)
         return out.reshape(n, ho, wo, o).transpose(0, 3, 1, 2)
 
     def backward(self, grad):
-        xpad, wm = self.saved
+        xpad, wm, cols = self.saved
         x_shape, last, w_shape, stride, pads, dilation, out_hw = self.geometry
         need_x, need_w, need_b = self.needs_input_grad[:3]
         rows = as_rows(grad)
-        grad_b = xp.ones(rows.shape[0], dtype=rows.dtype) @ rows if need_b else None
+        grad_b = column_sums(rows) if need_b else None
         grad_w = None
         if need_w:
-            cols = im2col(xpad, last, w_shape[2:], stride, dilation, out_hw, wm.shape[0])
+            if cols is None:
+                cols = im2col(xpad, last, w_shape[2:], stride, dilation, out_hw, wm.shape[0])
             grad_w = weight_from_matrix(rows_times_cols(rows, cols, wm.shape[0]), w_shape)
         grad_x = None
         if need_x:
