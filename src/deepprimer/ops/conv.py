@@ -24,8 +24,9 @@ array, each tap's block one strided window of the input, and used transposed.
 
 Backward, with g the output gradient as an (N*Ho*Wo, O) matrix:
 
-    dW = g^T @ cols          (one GEMM; cols is rebuilt from the saved padded input,
-                              which is kH*kW times smaller than cols to keep)
+    dW = g^T @ cols          (one GEMM; forward keeps cols when it is under
+                              KEEP_COLS_AT_MOST bytes, else it is rebuilt from the
+                              saved padded input, kH*kW times smaller than cols)
     db = ones @ g            (a GEMV: the sum over every output pixel)
     dx = col2im(g @ W)       one kernel tap at a time: tap (a, b)'s (N*Ho*Wo, C) block
                              g @ W_ab is added into the padded input gradient at the
