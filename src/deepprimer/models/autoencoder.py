@@ -12,6 +12,10 @@ where the encoder outputs the mean mu and log-variance log s^2 of q(z | x), and 
 Gaussians the KL divergence has the closed form
 
     KL = -1/2 * sum(1 + log s^2 - mu^2 - s^2).
+
+The training logic lives in ``AutoencoderBase`` and ``VAEBase``; a subclass only builds
+``self.encoder`` and ``self.decoder``. Here they are MLPs; conv_autoencoder.py builds
+convolutional ones.
 """
 from .. import nn
 from ..autograd import no_grad
@@ -27,30 +31,37 @@ def gaussian_kl(mu, logvar):
     return (-0.5 * (1 + logvar - mu * mu - logvar.exp())).sum(dim=1).mean()
 
 
-class Autoencoder(nn.Module):
-    """x -> encoder MLP -> code (latent_dim) -> decoder MLP -> reconstruction logits."""
+def reconstruction_bce(logits, x):
+    """Binary cross-entropy of the reconstruction, summed over pixels, averaged over images
+    (inputs in [0, 1]): the same number whether x is flat rows or images."""
+    return F.binary_cross_entropy_with_logits(logits, x, reduction="sum") / x.shape[0]
 
-    def __init__(self, in_features, hidden=(256,), latent_dim=16, activation="relu"):
-        super().__init__()
-        self.encoder = MLP([in_features, *hidden, latent_dim], activation=activation)
-        self.decoder = MLP([latent_dim, *reversed(hidden), in_features], activation=activation)
+
+def _decode_like(decoder, code, x):
+    """Decoder output in the layout of x: a conv decoder makes images, but flat input rows
+    (what a DataLoader over flattened images yields) get flat logits back."""
+    logits = decoder(code)
+    return logits if tuple(logits.shape) == tuple(x.shape) else logits.reshape(tuple(x.shape))
+
+
+class AutoencoderBase(nn.Module):
+    """x -> encoder -> code -> decoder -> reconstruction logits; subclasses build the two halves."""
 
     def forward(self, x):
-        return self.decoder(self.encoder(x))
+        return _decode_like(self.decoder, self.encoder(x), x)
 
     def loss(self, x):
         """Binary cross-entropy of the reconstruction, per image (inputs in [0, 1])."""
-        return F.binary_cross_entropy_with_logits(self(x), x, reduction="sum") / x.shape[0]
+        return reconstruction_bce(self(x), x)
 
 
-class VAE(nn.Module):
-    """Variational autoencoder with MLP encoder and decoder, for inputs scaled to [0, 1]."""
+class VAEBase(nn.Module):
+    """The VAE's training and sampling; subclasses build ``encoder`` (input -> 2 * latent_dim:
+    mean then log-variance) and ``decoder`` (latent_dim -> reconstruction logits)."""
 
-    def __init__(self, in_features, hidden=(256,), latent_dim=8, activation="relu"):
+    def __init__(self, latent_dim):
         super().__init__()
         self.latent_dim = latent_dim
-        self.encoder = MLP([in_features, *hidden, 2 * latent_dim], activation=activation)
-        self.decoder = MLP([latent_dim, *reversed(hidden), in_features], activation=activation)
 
     def encode(self, x):
         """The mean and log-variance of q(z | x)."""
@@ -65,14 +76,14 @@ class VAE(nn.Module):
         return mu + (0.5 * logvar).exp() * randn(*mu.shape, dtype=mu.dtype)
 
     def forward(self, x):
-        """(reconstruction logits, mu, logvar)."""
+        """(reconstruction logits in the layout of x, mu, logvar)."""
         mu, logvar = self.encode(x)
-        return self.decoder(self.reparameterize(mu, logvar)), mu, logvar
+        return _decode_like(self.decoder, self.reparameterize(mu, logvar), x), mu, logvar
 
     def loss(self, x):
         """(negative ELBO, reconstruction term, KL term), each per image."""
         logits, mu, logvar = self(x)
-        reconstruction = F.binary_cross_entropy_with_logits(logits, x, reduction="sum") / x.shape[0]
+        reconstruction = reconstruction_bce(logits, x)
         kl = gaussian_kl(mu, logvar)
         return reconstruction + kl, reconstruction, kl
 
@@ -91,4 +102,22 @@ class VAE(nn.Module):
         return sigmoid(self.decoder(codes))
 
 
-__all__ = ["Autoencoder", "VAE", "gaussian_kl"]
+class Autoencoder(AutoencoderBase):
+    """x -> encoder MLP -> code (latent_dim) -> decoder MLP -> reconstruction logits."""
+
+    def __init__(self, in_features, hidden=(256,), latent_dim=16, activation="relu"):
+        super().__init__()
+        self.encoder = MLP([in_features, *hidden, latent_dim], activation=activation)
+        self.decoder = MLP([latent_dim, *reversed(hidden), in_features], activation=activation)
+
+
+class VAE(VAEBase):
+    """Variational autoencoder with MLP encoder and decoder, for inputs scaled to [0, 1]."""
+
+    def __init__(self, in_features, hidden=(256,), latent_dim=8, activation="relu"):
+        super().__init__(latent_dim)
+        self.encoder = MLP([in_features, *hidden, 2 * latent_dim], activation=activation)
+        self.decoder = MLP([latent_dim, *reversed(hidden), in_features], activation=activation)
+
+
+__all__ = ["AutoencoderBase", "VAEBase", "Autoencoder", "VAE", "gaussian_kl", "reconstruction_bce"]
