@@ -232,23 +232,25 @@ def _initial_grad(tensor, gradient):
 def backward(tensors, grad_tensors=None, retain_graph=False):
     """``dp.autograd.backward``: accumulate d(tensors)/d(leaf) into every leaf's ``.grad``."""
     if isinstance(tensors, Tensor) and (grad_tensors is None or isinstance(grad_tensors, Tensor)):
-        pairs = ((tensors, grad_tensors),)  # the common case, loss.backward(), without list building
+        roots = [_root(tensors, grad_tensors)]  # the common case, loss.backward()
     else:
-        pairs = zip(*_as_lists(tensors, grad_tensors))
-    roots = []
-    for t, g in pairs:
-        if not t.requires_grad:
-            raise RuntimeError(
-                "backward: this tensor does not require grad and has no graph. Create the "
-                "parameters with requires_grad=True, and do not compute it under dp.no_grad()."
-            )
-        roots.append((t, _initial_grad(t, g)))
+        roots = [_root(t, g) for t, g in zip(*_as_lists(tensors, grad_tensors))]
     previous = state.grad_enabled
     state.grad_enabled = False  # the backward pass itself records nothing
     try:
         run_backward(roots, retain_graph=retain_graph)
     finally:
         state.grad_enabled = previous
+
+
+def _root(tensor, gradient):
+    """(tensor, the gradient backward starts from) for one of the tensors backward is called on."""
+    if not tensor.requires_grad:
+        raise RuntimeError(
+            "backward: this tensor does not require grad and has no graph. Create the "
+            "parameters with requires_grad=True, and do not compute it under dp.no_grad()."
+        )
+    return tensor, _initial_grad(tensor, gradient)
 
 
 def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=False, allow_unused=False):
