@@ -37,7 +37,7 @@ def sizes(text):
 
 
 def build_parser():
-    from .train.experiment import TrainConfig
+    from .train.config import TrainConfig
 
     defaults = TrainConfig()
     parser = Parser(prog="deepprimer", description="deepprimer: deep learning from first principles, on NumPy.")
@@ -46,31 +46,59 @@ def build_parser():
     train = commands.add_parser("train", help="train a model on a built-in dataset and save the run",
                                 description="Train a model, print progress and test results, save the run folder.")
     train.add_argument("--config", help="a run's config.json: reproduce it exactly (other flags override)")
-    train.add_argument("--dataset", help=f"built-in dataset (see `deepprimer datasets`; default {defaults.dataset})")
-    train.add_argument("--model", help=f"mlp, lenet or resnet (the last two for image datasets; default {defaults.model})")
-    train.add_argument("--hidden", type=sizes, help="MLP hidden layer sizes, e.g. 128,64 (default 128,64)")
+    train.add_argument("--dataset", help="built-in dataset (see `deepprimer datasets`; default digits, "
+                                          "or text for minigpt and char_rnn)")
+    train.add_argument("--model", help="classifiers: mlp, lenet, resnet (lenet and resnet on image datasets); "
+                                        "text: minigpt, char_rnn (on --dataset text or --text-file); generative: "
+                                        "autoencoder, vae, conv_autoencoder, conv_vae (on digits, mnist, "
+                                        f"fashion_mnist); default {defaults.model}")
+    train.add_argument("--hidden", type=sizes, help="hidden sizes: MLP layers, e.g. 128,64 (default 128,64; 256 for "
+                                                     "autoencoder and vae); char_rnn's state size (default 256); "
+                                                     "conv channels for conv_autoencoder and conv_vae (default 16,32)")
     train.add_argument("--activation", help=f"relu, tanh, sigmoid, gelu, elu, leaky_relu, softplus (default {defaults.activation})")
     train.add_argument("--optimizer", help=f"sgd, momentum, nesterov, rmsprop, adam, adamw, adagrad (default {defaults.optimizer})")
     train.add_argument("--lr", type=float, help=f"learning rate (default {defaults.lr})")
     train.add_argument("--momentum", type=float, help=f"momentum for momentum/nesterov (default {defaults.momentum})")
     train.add_argument("--batch-size", type=int, help=f"mini-batch size (default {defaults.batch_size})")
-    train.add_argument("--epochs", type=int, help=f"passes over the training data (default {defaults.epochs})")
+    train.add_argument("--epochs", type=int, help=f"passes over the training data; for text models, rounds of --steps-per-epoch "
+                                                    f"steps (default {defaults.epochs})")
     train.add_argument("--weight-decay", type=float, help="L2 regularisation strength (default 0)")
-    train.add_argument("--dropout", type=float, help="dropout probability after each hidden layer (default 0)")
+    train.add_argument("--dropout", type=float, help="dropout probability after each hidden layer, also in minigpt and char_rnn "
+                                                      "(default 0)")
     train.add_argument("--batchnorm", action="store_true", default=None, help="batch normalisation after each hidden linear layer")
     train.add_argument("--early-stopping", type=int, help="stop after this many epochs without val_loss improvement (default 0: off)")
     train.add_argument("--val-size", type=float, help=f"validation fraction (default {defaults.val_size})")
     train.add_argument("--test-size", type=float, help=f"test fraction (default {defaults.test_size})")
     train.add_argument("--seed", type=int, help=f"random seed for split, init, shuffling, dropout (default {defaults.seed})")
+    text = train.add_argument_group("text models (minigpt, char_rnn)",
+                                    "Character level: the text is split 90/10 in reading order (no test split); "
+                                    "the run reports the validation loss beside the unigram baseline and writes "
+                                    "samples.txt.")
+    text.add_argument("--text-file", help="learn this text file instead of the default corpus (Python's help topics)")
+    text.add_argument("--block-size", type=int, help=f"characters per training window, minigpt's context "
+                                                      f"(default {defaults.block_size})")
+    text.add_argument("--steps-per-epoch", type=int, help=f"training steps per epoch, each on --batch-size random "
+                                                           f"windows (default {defaults.steps_per_epoch})")
+    text.add_argument("--d-model", type=int, help=f"character embedding size; minigpt's width (default {defaults.d_model})")
+    text.add_argument("--layers", type=int, help=f"Transformer blocks, or stacked recurrent layers (default {defaults.layers})")
+    text.add_argument("--heads", type=int, help=f"minigpt's attention heads (default {defaults.heads})")
+    text.add_argument("--cell", help=f"char_rnn's cell: lstm, gru or rnn (default {defaults.cell})")
+    generative = train.add_argument_group("generative models (autoencoder, vae, conv_autoencoder, conv_vae)",
+                                          "Pixels in [0, 1], not standardised; the loss is the model's own (the "
+                                          "negative ELBO for VAEs), in nats per image. The run writes samples.png.")
+    generative.add_argument("--latent-dim", type=int, help=f"size of the code (default {defaults.latent_dim})")
     train.add_argument("--out", help="run folder to write (default runs/DATASET-MODEL)")
     train.add_argument("--quiet", action="store_true", help="no progress output")
 
     evaluate = commands.add_parser("evaluate", help="test metrics of a saved run",
-                                   description="Evaluate a saved run on its test split.")
+                                   description="Evaluate a saved run on the splits it was trained with: test metrics "
+                                               "(generative runs: validation and test loss; text runs: "
+                                               "validation loss and the unigram baseline).")
     evaluate.add_argument("--run", required=True, help="run folder written by `deepprimer train`")
 
     predict = commands.add_parser("predict", help="predict with a saved run's model",
-                                  description="Predict classes (or values) for the samples in a .npy file.")
+                                  description="Predict classes (or values) for the samples in a .npy file, with a "
+                                              "classifier or regressor run (mlp, lenet, resnet).")
     predict.add_argument("--run", required=True, help="run folder written by `deepprimer train`")
     predict.add_argument("--input", required=True, help="a .npy file of samples (one per row, or one sample)")
     predict.add_argument("--output", help="write predictions to this .npy file too")
@@ -101,10 +129,12 @@ def build_parser():
 
 
 def config_from_args(args):
-    from .train.experiment import TrainConfig
+    from .train.config import TrainConfig
 
     fields = {f.name for f in dataclasses.fields(TrainConfig)}
     given = {k: v for k, v in vars(args).items() if k in fields and v is not None}
+    if args.text_file is not None:  # the run folder must find the text from anywhere
+        given["text_file"] = os.path.abspath(args.text_file)
     if args.config:
         return TrainConfig.from_json_file(args.config, **given)
     return TrainConfig(**given)
@@ -136,12 +166,11 @@ def command_train(args):
 
     config = config_from_args(args)
     out = args.out or f"runs/{config.dataset}-{config.model}"
-    print(f"training {config.model} {list(config.hidden)} on {config.dataset} with {config.optimizer} "
-          f"(lr {config.lr}, batch {config.batch_size}, {config.epochs} epochs, seed {config.seed})")
+    print(config.describe())
     result = train_run(config, out=out, verbose=0 if args.quiet else 1)
     print(f"trained in {format_seconds(result['seconds'])}")
     print_test(result["test"], result["class_names"])
-    print(f"run saved to {out}/ (model.npz, config.json, history.csv, metrics.json, learning_curves.png)")
+    print(f"run saved to {out}/ ({', '.join(result['files'])})")
 
 
 def command_evaluate(args):
@@ -152,9 +181,9 @@ def command_evaluate(args):
 
 
 def command_predict(args):
-    from .train.experiment import predict_run, require_run_dir
+    from .train.experiment import predict_run, require_predictable
 
-    require_run_dir(args.run)
+    require_predictable(args.run)
     try:
         X = np.load(args.input, allow_pickle=False)
     except FileNotFoundError:

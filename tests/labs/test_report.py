@@ -42,3 +42,17 @@ def test_index_links_every_lab_with_its_verdict(tmp_path):
     page = open(write_index(str(tmp_path), reports)).read()
     assert '<a href="one/report.html">Exercise 0: a test</a>' in page
     assert page.count('class="pass"') == 1 and page.count('class="fail"') == 1
+
+
+def test_preformatted_text_shows_exactly_as_it_is(tmp_path):
+    report = Report("Samples", tmp_path)
+    sample = "line one | <b>not bold</b>\n  indented **not bold**\n```inner fence```"
+    report.preformatted(sample, caption="a sample")
+    report.preformatted("no caption")
+    md_path, html_path = report.write()
+    md, page = open(md_path).read(), open(html_path).read()
+    assert "*a sample*\n\n````text\n" + sample + "\n````" in md  # the fence outgrows the backticks inside
+    assert "```text\nno caption\n```" in md
+    assert ("<figcaption>a sample</figcaption><pre>line one | &lt;b&gt;not bold&lt;/b&gt;\n"
+            "  indented **not bold**\n```inner fence```</pre>") in page
+    assert "<pre>no caption</pre>" in page and "<strong>" not in page

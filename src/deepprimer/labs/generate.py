@@ -15,8 +15,9 @@ import numpy as np
 
 import deepprimer as dp
 from deepprimer.data import DataLoader, TensorDataset, datasets, train_val_test_split
-from deepprimer.data.datasets import CharVocab
 from deepprimer.models import VAE, CharRNN, MiniGPT
+from deepprimer.train import Callback, evaluate, fit
+from deepprimer.train.char_lm import CharCorpus, char_loaders, next_char_loss, sample_text, validation_loader
 from deepprimer.viz import plot_image_grid
 from deepprimer.viz.style import TRAIN_COLOR, VAL_COLOR, new_figure
 
@@ -64,41 +65,12 @@ def run(out_dir, quick=False, seed=0):
 
 
 # ---- part 1: character-level language models --------------------------------------------------
-def corpus(seed):
+def load_corpus():
     """The corpus as ids: the first 90% for training, the last 10% for validation."""
-    text = datasets.text_corpus()
-    vocab = CharVocab(text)
-    ids = vocab.encode(text)
-    split = int(0.9 * len(ids))
-    train, val = ids[:split], ids[split:]
-    rng = np.random.default_rng(seed)
-    print(f"corpus: {len(text):,} characters, {len(vocab)} distinct; {len(train):,} training, {len(val):,} validation")
-    return {"text": text, "vocab": vocab, "train": train, "val": val,
-            "val_windows": windows(val, rng.integers(0, len(val) - BLOCK - 1, FINAL_WINDOWS))}
-
-
-def windows(ids, starts):
-    """(inputs, next-character targets), each (len(starts), BLOCK)."""
-    index = np.asarray(starts)[:, None] + np.arange(BLOCK)
-    return ids[index], ids[index + 1]
-
-
-def unigram_baseline(train, val, vocab_size):
-    """Cross-entropy (nats per character) on the validation text of the training character
-    frequencies, -mean(log p(c)): what a model that ignores all context scores. Add-one
-    smoothing keeps a character unseen in training from costing infinity."""
-    counts = np.bincount(train, minlength=vocab_size) + 1.0
-    log_p = np.log(counts / counts.sum())
-    return float(-log_p[val].mean())
-
-
-def validation_loss(model, data, count):
-    model.eval()
-    with dp.no_grad():
-        x, y = data["val_windows"]
-        losses = [model.loss(dp.tensor(x[i:i + 64]), dp.tensor(y[i:i + 64])).item() for i in range(0, count, 64)]
-    model.train()
-    return float(np.mean(losses))
+    corpus = CharCorpus(datasets.text_corpus())
+    print(f"corpus: {len(corpus.text):,} characters, {len(corpus.vocab)} distinct; {len(corpus.train):,} training, "
+          f"{len(corpus.val):,} validation")
+    return corpus
 
 
 def budget_text(budget):
@@ -106,44 +78,50 @@ def budget_text(budget):
     return f"{steps} steps" if seconds == float("inf") else f"{seconds} s or {steps} steps"
 
 
-def train_char_model(name, model, data, budget, eval_every, seed):
-    """AdamW on random windows of the training text until the time or the step cap runs out;
-    the mean training loss since the last evaluation and the validation loss every
-    ``eval_every`` steps."""
+class Budget(Callback):
+    """Stops ``fit`` when the wall-clock budget runs out (checked after every step), and
+    notes and prints the step count and both losses at each validation."""
+
+    def __init__(self, seconds):
+        self.seconds, self.steps_done, self.steps = seconds, 0, []
+
+    def on_train_begin(self):
+        self.start = time.perf_counter()
+
+    def on_batch_end(self, step, logs):
+        self.steps_done += 1
+        if time.perf_counter() - self.start >= self.seconds:
+            self.run.stop_training = True
+
+    def on_epoch_end(self, epoch, logs):
+        self.steps.append(self.steps_done)
+        print(f"  step {self.steps_done:4d}  {time.perf_counter() - self.start:6.1f} s  training loss "
+              f"{logs['loss']:.3f}  validation loss {logs['val_loss']:.3f}")
+
+
+def train_char_model(name, model, corpus, budget, eval_every):
+    """AdamW on random windows of the training text until the time or the step cap runs out.
+    ``fit`` does the work: an "epoch" is ``eval_every`` steps, so its history holds the mean
+    training loss since the last validation and the validation loss, every ``eval_every`` steps."""
     seconds, max_steps = budget
     parameters = sum(p.data.size for p in model.parameters())
     print(f"{name}: {parameters:,} parameters, training for up to {budget_text(budget)}")
     optimizer = dp.optim.AdamW(model.parameters(), lr=LR)
-    rng = np.random.default_rng(seed)
-    log = {"step": [], "train": [], "val": []}
-    recent, step, start = [], 0, time.perf_counter()
-    while step < max_steps and time.perf_counter() - start < seconds:
-        x, y = windows(data["train"], rng.integers(0, len(data["train"]) - BLOCK - 1, BATCH))
-        optimizer.zero_grad()
-        loss = model.loss(dp.tensor(x), dp.tensor(y))
-        loss.backward()
-        optimizer.step()
-        recent.append(loss.item())
-        step += 1
-        if step % eval_every == 0:
-            log["step"].append(step)
-            log["train"].append(float(np.mean(recent)))
-            log["val"].append(validation_loss(model, data, EVAL_WINDOWS))
-            recent = []
-            print(f"  step {step:4d}  {time.perf_counter() - start:6.1f} s  training loss {log['train'][-1]:.3f}"
-                  f"  validation loss {log['val'][-1]:.3f}")
-    wall = time.perf_counter() - start
-    final = validation_loss(model, data, FINAL_WINDOWS)
-    print(f"  {name}: {step} steps in {wall:.1f} s; validation loss {final:.3f} on {FINAL_WINDOWS} windows")
-    return {"model": model, "parameters": parameters, "steps": step, "seconds": wall, "val_loss": final,
+    train_loader, val_loader = char_loaders(corpus, BLOCK, BATCH, steps=eval_every, val_windows=EVAL_WINDOWS)
+    clock = Budget(seconds)
+    history = fit(model, next_char_loss, optimizer, train_loader, val_loader, epochs=max_steps // eval_every,
+                  metrics=(), callbacks=[clock], verbose=0)
+    wall = time.perf_counter() - clock.start
+    final = evaluate(model, validation_loader(corpus, BLOCK, FINAL_WINDOWS), next_char_loss, metrics=())["loss"]
+    print(f"  {name}: {clock.steps_done} steps in {wall:.1f} s; validation loss {final:.3f} on {FINAL_WINDOWS} windows")
+    log = {"step": clock.steps, "train": history["loss"], "val": history["val_loss"]}
+    return {"model": model, "parameters": parameters, "steps": clock.steps_done, "seconds": wall, "val_loss": final,
             "log": log, "budget": budget}
 
 
 def sample(model, vocab, temperature, seed):
     """SAMPLE_CHARS characters after PROMPT; the seed fixes the draws."""
-    dp.manual_seed(seed)
-    ids = model.generate(dp.tensor(vocab.encode(PROMPT)[None, :]), SAMPLE_CHARS, temperature=temperature)
-    return vocab.decode(ids.numpy()[0])
+    return sample_text(model, vocab, PROMPT, SAMPLE_CHARS, temperature=temperature, seed=seed)
 
 
 def char_entropy(text):
@@ -153,31 +131,25 @@ def char_entropy(text):
     return float(-(p * np.log(p)).sum())
 
 
-def sample_cell(text):
-    """The sample as one table cell that reads the same in report.md and report.html: each
-    line break shown as ⏎, and | (which would end a Markdown table cell) as ¦."""
-    return text.replace("|", "¦").replace("\n", " ⏎ ")
-
-
 def text_part(report, mode, seed):
     report.heading("1. A language model, one character at a time")
-    data = corpus(seed)
-    vocab = data["vocab"]
-    baseline = unigram_baseline(data["train"], data["val"], len(vocab))
+    corpus = load_corpus()
+    vocab = corpus.vocab
+    baseline = corpus.unigram_baseline()
     print(f"unigram baseline: {baseline:.3f} nats per character (uniform: {math.log(len(vocab)):.3f})")
     report.text(
-        f"The corpus is the help text that ships with Python (`pydoc_data`): {len(data['text']):,} characters, "
-        f"{len(vocab)} distinct. The first 90% ({len(data['train']):,} characters) is for training, the last 10% "
-        f"({len(data['val']):,}) for validation. The loss is cross-entropy in nats per character. Two yardsticks: "
+        f"The corpus is the help text that ships with Python (`pydoc_data`): {len(corpus.text):,} characters, "
+        f"{len(vocab)} distinct. The first 90% ({len(corpus.train):,} characters) is for training, the last 10% "
+        f"({len(corpus.val):,}) for validation. The loss is cross-entropy in nats per character. Two yardsticks: "
         f"guessing uniformly among the {len(vocab)} characters costs ln {len(vocab)} = {math.log(len(vocab)):.3f}; "
         f"the **unigram baseline**, predicting every character with its frequency in the training text and "
         f"ignoring all context, costs {baseline:.3f} on the validation text. Anything below it has learned "
         f"something about context.")
     budgets = BUDGETS[mode]
     dp.manual_seed(seed)
-    gpt = train_char_model("MiniGPT", MiniGPT(len(vocab), **GPT), data, budgets["MiniGPT"], EVAL_EVERY[mode], seed)
+    gpt = train_char_model("MiniGPT", MiniGPT(len(vocab), **GPT), corpus, budgets["MiniGPT"], EVAL_EVERY[mode])
     dp.manual_seed(seed)
-    lstm = train_char_model("LSTM", CharRNN(len(vocab), **LSTM), data, budgets["LSTM"], EVAL_EVERY[mode], seed)
+    lstm = train_char_model("LSTM", CharRNN(len(vocab), **LSTM), corpus, budgets["LSTM"], EVAL_EVERY[mode])
     runs = {"MiniGPT": gpt, "LSTM": lstm}
     report.text(
         f"Both models read windows of {BLOCK} characters, {BATCH} windows a step, drawn at random from the "
@@ -214,8 +186,8 @@ def sampling_part(report, gpt, lstm, vocab, seed):
         "$T$ and draw from softmax($l / T$), append the character, and repeat. $T = 1$ samples the model's own "
         "distribution; $T < 1$ sharpens it towards the likeliest characters (safer, more repetitive text); $T > 1$ "
         "flattens it towards uniform (more surprising, more mistakes). Below, MiniGPT continues the prompt "
-        f"\"{PROMPT.strip()}\" for {SAMPLE_CHARS} characters at each temperature, then the LSTM at 0.5 (⏎ marks a "
-        "line break, ¦ a vertical bar). The variety of each sample is measured as the number of distinct "
+        f"\"{PROMPT.strip()}\" for {SAMPLE_CHARS} characters at each temperature, then the LSTM at 0.5, each shown "
+        "exactly as generated. The variety of each sample is measured as the number of distinct "
         "characters in it and the entropy of their frequencies.")
     samples = {}
     for t in TEMPERATURES:
@@ -224,18 +196,19 @@ def sampling_part(report, gpt, lstm, vocab, seed):
         print(f"MiniGPT sample at temperature {t}: {samples[t]['distinct']} distinct characters, "
               f"entropy {samples[t]['entropy']:.3f}\n{text}\n")
     lstm_text = sample(lstm, vocab, TEMPERATURES[0], seed)
-    rows = [[f"MiniGPT, T = {t:g}", s["distinct"], f"{s['entropy']:.3f}", sample_cell(s["text"])]
-            for t, s in samples.items()]
-    rows.append([f"LSTM, T = {TEMPERATURES[0]:g}", len(set(lstm_text)), f"{char_entropy(lstm_text):.3f}",
-                 sample_cell(lstm_text)])
-    report.table(["model, temperature", "distinct characters", "character entropy (nats)", "sample"], rows)
+    shown = {f"MiniGPT, T = {t:g}": s["text"] for t, s in samples.items()}
+    shown[f"LSTM, T = {TEMPERATURES[0]:g}"] = lstm_text
+    report.table(["model, temperature", "distinct characters", "character entropy (nats)"],
+                 [[label, len(set(text)), f"{char_entropy(text):.3f}"] for label, text in shown.items()])
+    for label, text in shown.items():
+        report.preformatted(text, caption=label)
     low, high = samples[TEMPERATURES[0]], samples[TEMPERATURES[-1]]
     repeat = sample(gpt, vocab, 1.0, seed)
     report.text(
         f"At T = {TEMPERATURES[0]:g} the sample uses {low['distinct']} distinct characters (entropy "
         f"{low['entropy']:.3f}); at T = {TEMPERATURES[-1]:g}, {high['distinct']} (entropy {high['entropy']:.3f}): "
-        f"the hotter the sampling, the more rare characters slip in. The draws come from the library's seeded "
-        f"generator: sampling again at T = 1 after `dp.manual_seed({seed})` gave "
+        f"the hotter the sampling, the more rare characters slip in. The draws come from a generator seeded "
+        f"with {seed}: sampling again at T = 1 with the same seed gave "
         f"{'the same text, character for character' if repeat == samples[1.0]['text'] else 'a DIFFERENT text'}.")
     return {"by_temperature": samples, "repeatable": repeat == samples[1.0]["text"]}
 

@@ -29,7 +29,9 @@ class Check:
 class Report:
     def __init__(self, title, out_dir, intro=""):
         self.title, self.out_dir = title, out_dir
-        self.blocks = []  # ("text", str) | ("table", header, rows) | ("figure", file, caption) | ("heading", str)
+        # ("text", str) | ("table", header, rows) | ("figure", file, caption) | ("heading", str)
+        # | ("preformatted", text, caption)
+        self.blocks = []
         self.checks = []
         os.makedirs(out_dir, exist_ok=True)
         if intro:
@@ -43,6 +45,11 @@ class Report:
 
     def table(self, header, rows):
         self.blocks.append(("table", [str(h) for h in header], [[_cell(c) for c in row] for row in rows]))
+
+    def preformatted(self, text, caption=None):
+        """Show ``text`` exactly as it is: its line breaks, spaces and any Markdown or HTML in
+        it (a generated sample, program output), under an optional caption."""
+        self.blocks.append(("preformatted", text, caption))
 
     def figure(self, fig, filename, caption):
         """Save a matplotlib figure as ``filename`` in the output folder and show it here."""
@@ -90,6 +97,8 @@ class Report:
                 parts.append(markdown_table(block[1], block[2]))
             elif kind == "figure":
                 parts.append(f"![{block[2]}]({block[1]})\n\n*{block[2]}*")
+            elif kind == "preformatted":
+                parts.append(markdown_preformatted(block[1], block[2]))
         return "\n\n".join(parts) + "\n"
 
     def html(self):
@@ -104,6 +113,8 @@ class Report:
                 body.append(html_table(block[1], block[2]))
             elif kind == "figure":
                 body.append(self._html_figure(block[1], block[2]))
+            elif kind == "preformatted":
+                body.append(html_preformatted(block[1], block[2]))
         return PAGE.format(title=html.escape(self.title), body="\n".join(body))
 
     def _html_figure(self, filename, caption):
@@ -129,6 +140,21 @@ def markdown_table(header, rows):
 
     lines = [cells(header), "|" + "---|" * len(header)] + [cells(row) for row in rows]
     return "\n".join(lines)
+
+
+def markdown_preformatted(text, caption=None):
+    """A fenced code block, its fence one backtick longer than any run of backticks in
+    ``text`` so that nothing inside can close it; the caption above it in italics."""
+    longest = max((len(run) for run in re.findall(r"`+", text)), default=0)
+    fence = "`" * max(3, longest + 1)
+    block = f"{fence}text\n{text}\n{fence}"
+    return f"*{caption}*\n\n{block}" if caption else block
+
+
+def html_preformatted(text, caption=None):
+    """``text`` escaped inside <pre>, so every character shows as itself."""
+    label = f"<figcaption>{html.escape(caption)}</figcaption>" if caption else ""
+    return f'<figure class="preformatted">{label}<pre>{html.escape(text)}</pre></figure>'
 
 
 def format_table(header, rows):
@@ -198,6 +224,8 @@ figure {{ margin: 1.5rem 0; }}
 img {{ max-width: 100%; }}
 figcaption {{ color: #555; font-size: .9rem; }}
 code {{ background: #f3f3f3; padding: 0 .2rem; }}
+pre {{ background: #f6f8fa; border: 1px solid #ddd; padding: .6rem .8rem; white-space: pre-wrap;
+      word-break: break-all; font-size: .9rem; margin: .3rem 0 0; }}
 </style></head>
 <body>
 {body}

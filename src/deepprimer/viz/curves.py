@@ -3,6 +3,8 @@
 A validation curve that turns up while the training curve keeps falling is the picture
 of overfitting.
 """
+from matplotlib.ticker import MaxNLocator
+
 from .style import TRAIN_COLOR, VAL_COLOR, new_figure
 
 
@@ -21,6 +23,7 @@ def plot_history(history, metrics=None, title=None):
             ax.plot(epochs, logs[f"val_{name}"], color=VAL_COLOR, marker=marker, markersize=3,
                     label=f"validation {name}")
         ax.set_xlabel("epoch")
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))  # epochs are whole numbers
         ax.set_ylabel(name)
         ax.set_title(name)
         ax.grid(alpha=0.3)
