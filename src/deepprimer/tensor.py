@@ -132,6 +132,29 @@ class Tensor:
     # identity hashing (== is elementwise), as object's C slot: dict lookups by tensor stay cheap
     __hash__ = object.__hash__
 
+    def __deepcopy__(self, memo):
+        """A copy of a leaf: its data, requires_grad and grad. A tensor computed by the graph
+        cannot be copied with it (its nodes would exist twice), as in torch."""
+        if self._ctx is not None:
+            raise RuntimeError(
+                "Only tensors created by the user (graph leaves) support deepcopy: this one was "
+                "computed by an op and is part of a graph. Copy t.detach() instead."
+            )
+        result = Tensor._make(self.data.copy())
+        result.requires_grad = self.requires_grad
+        if self.grad is not None:
+            result.grad = Tensor._make(self.grad.data.copy())
+        memo[id(self)] = result
+        return result
+
+    def __reduce_ex__(self, protocol):
+        if self._ctx is not None and self.requires_grad:
+            raise RuntimeError(
+                "Refusing to pickle a non-leaf tensor that requires grad: its graph cannot cross "
+                "a process boundary. To send the values, pickle t.detach()."
+            )
+        return (_rebuild, (self.data, self.requires_grad))
+
     def detach(self):
         """The same array, cut from the graph (no copy)."""
         return Tensor._make(self.data)
@@ -648,6 +671,11 @@ class DimensionError(IndexError, ValueError):
 def _inplace_error(tensor, op, value, err):
     shape = tuple(xp.shape(value))
     dtype = getattr(value, "dtype", type(value).__name__)
+    if not tensor.data.flags.writeable:
+        raise ValueError(
+            f"{op}_ (in place): this tensor's array is read-only (it shares memory NumPy marked "
+            f"read-only); write x = x {_SYMBOL[op]} y for a new tensor"
+        ) from None
     if isinstance(err, TypeError):
         raise TypeError(
             f"{op}_ (in place): the result of {tensor.dtype} {op} {dtype} cannot be stored in "
@@ -661,6 +689,13 @@ def _inplace_error(tensor, op, value, err):
 
 
 _SYMBOL = {"add": "+", "sub": "-", "mul": "*", "div": "/", "copy": "="}
+
+
+def _rebuild(data, requires_grad):
+    """Unpickle a tensor: a leaf holding ``data``."""
+    t = Tensor._make(data)
+    t.requires_grad = requires_grad
+    return t
 
 
 def check_inplace(tensor, other=None):

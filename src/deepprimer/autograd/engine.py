@@ -84,12 +84,13 @@ def _check_count(fn, grads):
 
 
 def _repeats(grads):
-    """Whether one array object is returned for two inputs (then neither may be added into)."""
+    """Whether two returned gradients share memory: one array returned for two inputs, or
+    one a view of the other. Then none of them may be added into in place."""
     seen = []  # a plain loop: grads has a few entries, and this runs for most nodes
     for g in grads:
-        if g is not None:
+        if isinstance(g, xp.ndarray):
             for earlier in seen:
-                if earlier is g:
+                if earlier is g or earlier.base is g or g.base is earlier:
                     return True
             seen.append(g)
     return False
@@ -153,8 +154,8 @@ def run_backward(roots, retain_graph=False, capture=None):
             anomaly.check_backward(fn, grads)
         shared = None  # computed only if needed
         for t, g, needed in zip(fn.inputs, grads, fn.needs_input_grad):
-            if g is None or not needed:
-                continue
+            if g is None or not needed or not t.requires_grad:
+                continue  # no gradient, or the input was frozen or detached after the forward
             data = t.data
             if type(g) is ndarray and g.shape == data.shape and g.dtype == data.dtype:
                 # may later contributions be added into this array in place? Not if it is
@@ -213,14 +214,15 @@ def _initial_grad(tensor, gradient):
     if gradient is None:
         data = tensor.data
         if data.size == 1:
-            return shared_ones(data.shape, data.dtype)  # dL/dL = 1
+            return shared_ones(data.shape, data.dtype).copy()  # dL/dL = 1, writable for hooks
         raise RuntimeError(
             f"backward: grad can be implicitly created only for a scalar output, but this "
             f"tensor has shape {tuple(tensor.shape)}. Reduce it first (loss.sum() or "
             f"loss.mean()), or pass gradient=dp.ones_like(t) (a tensor of shape "
             f"{tuple(tensor.shape)}: the gradient of the final result w.r.t. it)."
         )
-    grad = gradient.data if isinstance(gradient, Tensor) else xp.asarray(gradient, dtype=tensor.dtype)
+    grad = gradient.data if isinstance(gradient, Tensor) else xp.asarray(gradient)
+    grad = grad.astype(tensor.data.dtype, copy=False)  # a float64 gradient must not upcast float32
     if grad.shape != tensor.shape:
         raise ValueError(
             f"backward: gradient has shape {grad.shape} but the tensor has shape "

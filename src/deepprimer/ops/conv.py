@@ -347,7 +347,7 @@ def rows_times_cols(rows, cols, groups):
 class Conv2d(Function):
     """conv2d by im2col + one GEMM (see the module docstring); NCHW in and out."""
 
-    def forward(self, x, weight, bias, stride, pads, dilation, groups):
+    def forward(self, x, weight, bias, stride, pads, dilation, groups, keep_cols=False):
         n, _, h, w = x.shape
         o, _, kh, kw = weight.shape
         pt, pb, pl, pr = pads
@@ -357,7 +357,7 @@ class Conv2d(Function):
         xpad = padded(x, pads, last)
         # keep the im2col matrix for the weight gradient when it is small enough: rebuilding
         # it in backward costs as much as building it here
-        keep = state.grad_enabled and n * ho * wo * kh * kw * x.shape[1] * x.itemsize <= KEEP_COLS_AT_MOST
+        keep = keep_cols and n * ho * wo * kh * kw * x.shape[1] * x.itemsize <= KEEP_COLS_AT_MOST
         cols = im2col(xpad, last, (kh, kw), stride, dilation, (ho, wo), groups, keep=keep)
         wm = weight_matrix(weight, groups)
         out = cols_times_weight(cols, wm)
@@ -384,6 +384,12 @@ class Conv2d(Function):
             if last:
                 grad_x = grad_x.transpose(0, 3, 1, 2)
         return grad_x, grad_w, grad_b, None, None, None, None
+
+
+def weight_grad_coming(weight):
+    """Whether backward will compute the weight's gradient: only then is the im2col matrix
+    worth keeping from the forward pass."""
+    return state.grad_enabled and weight.requires_grad
 
 
 def _check_tensor(t, name, op):
@@ -471,7 +477,8 @@ def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
     dilation = ntuple(dilation, 2, "dilation", op, minimum=1)
     pads = conv_padding(padding, kernel, stride, dilation, op)
     _check_fits(op, tuple(x.shape[2:]), pads, kernel, dilation, stride)
-    out = Conv2d.apply(x, weight, bias, stride, pads[0] + pads[1], dilation, groups)
+    out = Conv2d.apply(x, weight, bias, stride, pads[0] + pads[1], dilation, groups,
+                       keep_cols=weight_grad_coming(weight))
     return out.squeeze(0) if unbatched else out
 
 
@@ -499,7 +506,7 @@ def conv1d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
     n, c, length = x.shape
     out = Conv2d.apply(
         x.reshape(n, c, 1, length), weight.reshape(o, weight.shape[1], 1, kernel[0]), bias,
-        (1,) + stride, (0, 0) + pads[0], (1,) + dilation, groups,
+        (1,) + stride, (0, 0) + pads[0], (1,) + dilation, groups, keep_cols=weight_grad_coming(weight),
     )
     out = out.reshape(n, o, out.shape[3])
     return out.squeeze(0) if unbatched else out

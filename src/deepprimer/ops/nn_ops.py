@@ -119,13 +119,18 @@ class SoftmaxCrossEntropy(Function):
         if reduction == "none":
             return loss
         total = loss.sum()
-        return total / denom if reduction == "mean" else total
+        if reduction == "sum":
+            return total
+        with xp.errstate(invalid="ignore", divide="ignore"):  # every row ignored: nan, as torch
+            return total / denom
 
     def backward(self, grad):
         exp, sums = self.saved
         c = exp.shape[1]
         dtype = exp.dtype
-        scale = grad / self.denom if self.reduction == "mean" else grad
+        scale = grad
+        if self.reduction == "mean":  # with every row ignored nothing counts: a zero gradient
+            scale = grad / self.denom if self.denom else xp.zeros_like(grad)
         d = exp / sums  # softmax(x): a fresh array, ours to change in place
         if self.index is not None:
             rows, safe, coef, valid = self.index

@@ -59,7 +59,7 @@ class Mean(Function):
         return out
 
     def backward(self, grad):
-        scaled = grad * grad.dtype.type(1 / self.count)
+        scaled = grad * grad.dtype.type(1 / self.count if self.count else 0)  # empty input: empty gradient
         return expand_back(scaled, self.in_shape, self.axis, self.keepdim)
 
 
