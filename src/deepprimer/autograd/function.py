@@ -48,7 +48,8 @@ class Function:
     @classmethod
     def apply(cls, *args, **kwargs):
         fn = cls()
-        if state.anomaly_enabled:
+        checking = state.anomaly_enabled
+        if checking:
             fn.trace = anomaly.user_frame()
         arrays, needs, versions = [], [], []  # one plain loop: cheaper than comprehensions here
         for a in args:
@@ -63,7 +64,7 @@ class Function:
         out = cls.forward(fn, *arrays, **kwargs)
         if type(out) is not xp.ndarray:
             out = xp.asarray(out)
-        if state.anomaly_enabled:
+        if checking:
             anomaly.check_forward(fn, out, arrays)
         result = Tensor._make(out)
         if True not in needs or not state.grad_enabled or out.dtype.kind not in "fc":
