@@ -25,13 +25,14 @@ class Tensor:
             self.requires_grad_(True)
 
     @classmethod
-    def _make(cls, data):
-        """Wrap an array without copying or checking it (the ops' fast path)."""
+    def _make(cls, data, ctx=None):
+        """Wrap an array without copying or checking it (the ops' fast path); with ``ctx``,
+        the output of that recorded node."""
         t = object.__new__(Tensor)
         t.data = data
         t.grad = None
-        t.requires_grad = False
-        t._ctx = None
+        t.requires_grad = ctx is not None
+        t._ctx = ctx
         t._version = 0
         t._hooks = None
         return t

@@ -86,6 +86,10 @@ def _check_count(fn, grads):
 def _repeats(grads):
     """Whether two returned gradients share memory: one array returned for two inputs, or
     one a view of the other. Then none of them may be added into in place."""
+    if len(grads) == 2:  # the common case, without the loop
+        a, b = grads
+        return (isinstance(a, xp.ndarray) and isinstance(b, xp.ndarray)
+                and (a is b or a.base is b or b.base is a))
     seen = []  # a plain loop: grads has a few entries, and this runs for most nodes
     for g in grads:
         if isinstance(g, xp.ndarray):

@@ -66,17 +66,14 @@ class Function:
             out = xp.asarray(out)
         if checking:
             anomaly.check_forward(fn, out, arrays)
-        result = Tensor._make(out)
         if True not in needs or not state.grad_enabled or out.dtype.kind not in "fc":
-            return result  # nothing to record: no input needs a gradient, or an integer result
+            return Tensor._make(out)  # nothing to record: no input needs a gradient, or an integer result
         fn.needs_input_grad = tuple(needs)
         fn.inputs = args
         fn.sequence_nr = next(_creation_order)
         if fn.saved:
             fn.versions, fn.recorded_at = versions, state.modifications
-        result.requires_grad = True
-        result._ctx = fn
-        return result
+        return Tensor._make(out, fn)
 
     @property
     def name(self):
