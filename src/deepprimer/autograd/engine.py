@@ -214,27 +214,6 @@ def accumulate_leaf(tensor, grad, owned):
         tensor.grad.data += grad
 
 
-def _initial_grad(tensor, gradient):
-    if gradient is None:
-        data = tensor.data
-        if data.size == 1:
-            return shared_ones(data.shape, data.dtype).copy()  # dL/dL = 1, writable for hooks
-        raise RuntimeError(
-            f"backward: grad can be implicitly created only for a scalar output, but this "
-            f"tensor has shape {tuple(tensor.shape)}. Reduce it first (loss.sum() or "
-            f"loss.mean()), or pass gradient=dp.ones_like(t) (a tensor of shape "
-            f"{tuple(tensor.shape)}: the gradient of the final result w.r.t. it)."
-        )
-    grad = gradient.data if isinstance(gradient, Tensor) else xp.asarray(gradient)
-    grad = grad.astype(tensor.data.dtype, copy=False)  # a float64 gradient must not upcast float32
-    if grad.shape != tensor.shape:
-        raise ValueError(
-            f"backward: gradient has shape {grad.shape} but the tensor has shape "
-            f"{tuple(tensor.shape)}; they must match"
-        )
-    return grad
-
-
 def backward(tensors, grad_tensors=None, retain_graph=False):
     """``dp.autograd.backward``: accumulate d(tensors)/d(leaf) into every leaf's ``.grad``."""
     if isinstance(tensors, Tensor) and (grad_tensors is None or isinstance(grad_tensors, Tensor)):
@@ -251,12 +230,29 @@ def backward(tensors, grad_tensors=None, retain_graph=False):
 
 def _root(tensor, gradient):
     """(tensor, the gradient backward starts from) for one of the tensors backward is called on."""
+    data = tensor.data
     if not tensor.requires_grad:
         raise RuntimeError(
             "backward: this tensor does not require grad and has no graph. Create the "
             "parameters with requires_grad=True, and do not compute it under dp.no_grad()."
         )
-    return tensor, _initial_grad(tensor, gradient)
+    if gradient is None:
+        if data.size == 1:
+            return tensor, shared_ones(data.shape, data.dtype).copy()  # dL/dL = 1, writable for hooks
+        raise RuntimeError(
+            f"backward: grad can be implicitly created only for a scalar output, but this "
+            f"tensor has shape {tuple(tensor.shape)}. Reduce it first (loss.sum() or "
+            f"loss.mean()), or pass gradient=dp.ones_like(t) (a tensor of shape "
+            f"{tuple(tensor.shape)}: the gradient of the final result w.r.t. it)."
+        )
+    grad = gradient.data if isinstance(gradient, Tensor) else xp.asarray(gradient)
+    grad = grad.astype(data.dtype, copy=False)  # a float64 gradient must not upcast float32
+    if grad.shape != data.shape:
+        raise ValueError(
+            f"backward: gradient has shape {grad.shape} but the tensor has shape "
+            f"{tuple(tensor.shape)}; they must match"
+        )
+    return tensor, grad
 
 
 def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=False, allow_unused=False):
@@ -273,7 +269,7 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
         if not t.requires_grad:
             raise RuntimeError(f"autograd.grad: input {i} does not require grad")
     capture = {t: None for t in inputs}
-    roots = [(t, _initial_grad(t, g)) for t, g in zip(outputs, grad_outputs)]
+    roots = [_root(t, g) for t, g in zip(outputs, grad_outputs)]
     with no_grad():
         run_backward(roots, retain_graph=bool(retain_graph), capture=capture)
     result = []

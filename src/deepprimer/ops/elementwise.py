@@ -62,7 +62,8 @@ def binary(cls, a, b, op):
 
     NumPy itself detects a broadcast mismatch, so the check costs nothing when shapes fit.
     """
-    a, b = operands(a, b, op)
+    if not (isinstance(a, Tensor) and isinstance(b, Tensor) and a.data.dtype == b.data.dtype):
+        a, b = operands(a, b, op)  # a number on one side, or dtypes to promote
     try:
         return cls.apply(a, b)
     except ValueError:
