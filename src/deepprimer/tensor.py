@@ -162,9 +162,9 @@ class Tensor:
 
     def _mark_modified(self):
         """Record an in-place change of ``data``: a graph that saved this array for its
-        backward must not use it silently (torch's version counter)."""
+        backward must not use it silently (torch's version counter; autograd/changes.py)."""
         self._version += 1
-        _grad_state.modifications += 1
+        _note_change(self.data)
 
     def detach_(self):
         self._ctx = None
@@ -722,7 +722,7 @@ def check_inplace(tensor, other=None):
 
 
 from . import autograd  # noqa: E402  (autograd needs Tensor defined first)
-from .autograd.grad_mode import state as _grad_state  # noqa: E402
+from .autograd.changes import note_change as _note_change  # noqa: E402
 from .ops import elementwise as _ew  # noqa: E402
 from .ops import linalg as _linalg  # noqa: E402
 from .ops import nn_ops as _nn_ops  # noqa: E402

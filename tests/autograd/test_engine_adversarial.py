@@ -1,8 +1,7 @@
 """Adversarial tests of the backward engine's hot path (heap order by creation number,
 gradient ownership, version checks skipped when nothing changed, keyword settings, the
 shared read-only dL/dL seed, cross-entropy's saved exp/sums, conv2d's kept im2col
-matrix). Each test asserts values, so each can fail; tests marked xfail(strict=True)
-pin down bugs found while writing them (the reason says what is wrong)."""
+matrix). Each test asserts values, so each can fail."""
 import copy
 import time
 
@@ -530,11 +529,6 @@ def test_versions_are_only_compared_for_nodes_that_saved_arrays():
     assert w.grad.tolist() == [1.0, 1.0]
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "pre-existing, not from this diff: detach() shares the array but not the version "
-    "counter (torch shares both), so changing w.detach() in place after forward is not "
-    "caught and backward silently uses the new values"
-))
 def test_in_place_change_through_detach_is_caught():
     x = leaf([1.0, 2.0])
     w = leaf([3.0, 4.0])
@@ -544,11 +538,6 @@ def test_in_place_change_through_detach_is_caught():
         y.backward()
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "pre-existing, not from this diff: a node that saved its OUTPUT (exp, tanh, sigmoid...) "
-    "does not see that output changed in place under no_grad (only inputs' versions are "
-    "recorded); torch raises, deepprimer silently returns exp(x) + 1"
-))
 def test_in_place_change_of_a_saved_output_is_caught():
     x = leaf([0.0, 1.0])
     h = x.exp()

@@ -12,6 +12,7 @@ from heapq import heappop, heappush
 
 from ..backend import column_sums, shared_ones, xp
 from . import anomaly
+from .changes import check_saved
 from .grad_mode import no_grad, state
 
 FREED_MESSAGE = (
@@ -62,17 +63,6 @@ def _run_hooks(hooks, grad):
         if replaced is not None:
             grad = replaced.data if isinstance(replaced, Tensor) else xp.asarray(replaced)
     return grad
-
-
-def _check_versions(fn):
-    for i, t in enumerate(fn.inputs):
-        if isinstance(t, Tensor) and t._version != fn.versions[i]:
-            raise RuntimeError(
-                f"one of the arrays needed for gradient computation has been modified by an "
-                f"in-place operation: input {i} of {type(fn).__name__} (shape {tuple(t.data.shape)}) is at "
-                f"version {t._version}; expected version {fn.versions[i]}. Use an "
-                f"out-of-place operation (x = x + y instead of x += y) before backward."
-            )
 
 
 def _check_count(fn, grads):
@@ -147,8 +137,8 @@ def run_backward(roots, retain_graph=False, capture=None):
             capture[captured_outputs[fn]] = grad
         if fn.inputs is None:
             raise RuntimeError(FREED_MESSAGE)
-        if fn.versions is not None and fn.recorded_at != state.modifications:
-            _check_versions(fn)
+        if fn.recorded_at != state.modifications and fn.saved:
+            check_saved(fn)
         grads = type(fn).backward(fn, grad)
         if type(grads) is not tuple:
             grads = (grads,)

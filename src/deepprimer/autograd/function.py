@@ -26,8 +26,7 @@ class Function:
     saved = ()  # arrays kept for backward; None once backward has freed them
     inputs = None  # the forward's positional arguments, tensors and constants as given
     sequence_nr = 0  # creation order: a node is always created after the nodes it consumes
-    versions = None  # input tensors' versions when arrays were saved
-    recorded_at = 0  # state.modifications then
+    recorded_at = 0  # the in-place-change clock when recorded (see changes.py)
     needs_input_grad = ()
     hooks = None  # gradient hooks on the output (Tensor.register_hook on a non-leaf)
     retained_by = None  # weakref to the output, set by Tensor.retain_grad()
@@ -51,16 +50,14 @@ class Function:
         checking = state.anomaly_enabled
         if checking:
             fn.trace = anomaly.user_frame()
-        arrays, needs, versions = [], [], []  # one plain loop: cheaper than comprehensions here
+        arrays, needs = [], []  # one plain loop: cheaper than comprehensions here
         for a in args:
             if isinstance(a, Tensor):
                 arrays.append(a.data)
                 needs.append(a.requires_grad)
-                versions.append(a._version)
             else:
                 arrays.append(a)
                 needs.append(False)
-                versions.append(0)
         out = cls.forward(fn, *arrays, **kwargs)
         if type(out) is not xp.ndarray:
             out = xp.asarray(out)
@@ -71,8 +68,7 @@ class Function:
         fn.needs_input_grad = tuple(needs)
         fn.inputs = args
         fn.sequence_nr = next(_creation_order)
-        if fn.saved:
-            fn.versions, fn.recorded_at = versions, state.modifications
+        fn.recorded_at = state.modifications
         return Tensor._make(out, fn)
 
     @property

@@ -10,8 +10,8 @@ import functools
 class _State:
     grad_enabled = True
     anomaly_enabled = False
-    modifications = 0  # in-place changes to any tensor so far: when unchanged since a node
-    # was recorded, no input of it can have changed, and backward skips comparing versions
+    modifications = 0  # the clock of in-place changes (changes.py): when unchanged since a node
+    # was recorded, nothing it saved can have changed, and backward skips the check
 
 
 state = _State()
