@@ -133,10 +133,12 @@ def test_a_text_run_writes_its_folder_reproduces_and_evaluates(tmp_path, capsys)
     assert main(["train", *TINY_TEXT, "--out", str(out)]) == 0
     printed = capsys.readouterr().out
     assert "training minigpt (d_model 16, layers 1, heads 2, block 16) on text" in printed
-    for name in (*RUN_FILES, "samples.txt"):
+    for name in (*RUN_FILES, "samples.txt", "corpus.json"):
         assert (out / name).stat().st_size > 0, name
     metrics = json.loads((out / "metrics.json").read_text())
     assert set(metrics) == {"val_loss", "unigram_baseline"} and 2.5 < metrics["unigram_baseline"] < 4.6
+    corpus = json.loads((out / "corpus.json").read_text())
+    assert set(corpus) == {"sha256", "length", "characters"} and len(corpus["sha256"]) == 64
     assert f"val_loss: {metrics['val_loss']:.4f}" in printed
     header, sample = (out / "samples.txt").read_text(encoding="utf-8").split("\n", 1)
     assert header.startswith("# minigpt: 500 characters") and header.endswith("after the prompt 'The '")
@@ -169,6 +171,12 @@ def test_a_char_rnn_learns_any_text_file(tmp_path, capsys):
     assert metrics["val_loss"] < metrics["unigram_baseline"]  # it has learned something about context
     assert main(["evaluate", "--run", str(out)]) == 0
     assert f"val_loss: {metrics['val_loss']:.4f}" in capsys.readouterr().out
+
+    text.write_text("merrily, merrily, merrily, merrily\nlife is but a dream\n" * 40, encoding="utf-8")
+    assert main(["evaluate", "--run", str(out)]) == 2  # scoring a different text would mislead
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1
+    assert f"the text has changed since this run was trained: {text} now has 2,200 characters and 16 distinct, the run's had 1,880 and 19" in err
 
 
 def test_a_vae_run_writes_its_folder_reproduces_and_evaluates(tmp_path, capsys):

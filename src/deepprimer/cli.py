@@ -73,7 +73,7 @@ def build_parser():
     text = train.add_argument_group("text models (minigpt, char_rnn)",
                                     "Character level: the text is split 90/10 in reading order (no test split); "
                                     "the run reports the validation loss beside the unigram baseline and writes "
-                                    "samples.txt.")
+                                    "samples.txt and corpus.json (the text's fingerprint, checked by evaluate).")
     text.add_argument("--text-file", help="learn this text file instead of the default corpus (Python's help topics)")
     text.add_argument("--block-size", type=int, help=f"characters per training window, minigpt's context "
                                                       f"(default {defaults.block_size})")

@@ -12,6 +12,8 @@ An "epoch" here is a fixed number of steps, each on random windows of the traini
 the corpus is one long sequence, so any window is a training example and a pass over
 every window would be hundreds of thousands of them.
 """
+import hashlib
+
 import numpy as np
 
 from ..data import DataLoader, TensorDataset
@@ -34,6 +36,11 @@ class CharCorpus:
         ids = self.vocab.encode(text)
         split = int((1 - val_fraction) * len(ids))
         self.train, self.val = ids[:split], ids[split:]
+
+    def fingerprint(self):
+        """What identifies this text: its SHA-256, length and characters (the model's vocabulary)."""
+        return {"sha256": hashlib.sha256(self.text.encode("utf-8")).hexdigest(), "length": len(self.text),
+                "characters": "".join(self.vocab.chars)}
 
     def unigram_baseline(self):
         """The validation loss of a model that knows only how common each character is."""

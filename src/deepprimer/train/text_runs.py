@@ -3,8 +3,11 @@
 The corpus (Python's help topics, or ``--text-file``) is split 90/10 in reading order. Each
 epoch is ``steps_per_epoch`` steps on random windows of ``block_size`` characters; after
 each, the loss on 256 fixed windows spread over the validation text. The run folder adds
-``samples.txt``: a seeded continuation, to read what the loss numbers mean.
+``samples.txt``: a seeded continuation, to read what the loss numbers mean, and
+``corpus.json``: the text's fingerprint, so a later ``evaluate`` refuses a text that has
+changed (another file, or another Python's help topics) instead of scoring on it.
 """
+import json
 import os
 import time
 
@@ -19,6 +22,7 @@ from .run_folder import COMMON_FILES, read_config, run_callbacks, write_common, 
 from .trainer import evaluate, fit
 
 VAL_WINDOWS = 256
+CORPUS_FILE = "corpus.json"
 SAMPLE_CHARS, SAMPLE_TEMPERATURE = 500, 0.8
 
 
@@ -52,10 +56,11 @@ def train_text_run(config, out=None, verbose=1):
     seconds = time.perf_counter() - start
     results = text_results(model, corpus, val_loader)
     summary = {"history": history, "test": results, "seconds": seconds, "model": model, "class_names": None,
-               "files": COMMON_FILES + ("samples.txt",)}
+               "files": COMMON_FILES + ("samples.txt", CORPUS_FILE)}
     if out is not None:
         write_common(out, config, model.state_dict(), results, text_curves(history, config, results))
         write_text(os.path.join(out, "samples.txt"), samples(model, corpus, config))
+        write_text(os.path.join(out, CORPUS_FILE), json.dumps(corpus.fingerprint(), indent=2) + "\n")
     return summary
 
 
@@ -96,6 +101,23 @@ def evaluate_text_run(run_dir):
     """(validation loss and unigram baseline, None) of a saved text run, on its own corpus."""
     config = read_config(run_dir)
     corpus = load_corpus(config)
+    check_same_text(corpus, run_dir, config)
     model = build_text_model(config, len(corpus.vocab))
     model.load_state_dict(load(os.path.join(run_dir, "model.npz")))
     return text_results(model, corpus, validation_loader(corpus, config.block_size, VAL_WINDOWS)), None
+
+
+def check_same_text(corpus, run_dir, config):
+    """Raise ValueError if the text differs from the one the run was trained on."""
+    path = os.path.join(run_dir, CORPUS_FILE)
+    if not os.path.exists(path):  # a run folder from before corpus.json was written
+        return
+    with open(path, encoding="utf-8") as handle:
+        trained = json.load(handle)
+    now = corpus.fingerprint()
+    if trained["sha256"] != now["sha256"]:
+        source = config.text_file or "the built-in corpus (this Python's help topics)"
+        raise ValueError(
+            f"the text has changed since this run was trained: {source} now has {now['length']:,} characters "
+            f"and {len(now['characters'])} distinct, the run's had {trained['length']:,} and "
+            f"{len(trained['characters'])}; evaluate needs the run's own text (restore it, or train again)")
