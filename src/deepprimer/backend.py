@@ -44,10 +44,13 @@ def erf(x):
     return _erf(x).astype(x.dtype, copy=False)
 
 
+SHARED_ONES_AT_MOST = 1 << 16  # elements: the cache holds at most 64 such arrays (16 MB in float32)
+
+
 @functools.lru_cache(maxsize=64)
 def shared_ones(shape, dtype):
     """A read-only array of ones, made once per (shape, dtype) rather than every step."""
-    ones = numpy.ones(shape, dtype=dtype)
+    ones = xp.ones(shape, dtype=dtype)
     ones.flags.writeable = False
     return ones
 
@@ -55,7 +58,9 @@ def shared_ones(shape, dtype):
 def column_sums(matrix):
     """``matrix.sum(axis=0)`` of a 2-D array, as a GEMV with a vector of ones: several
     times faster than the strided reduction at bias-gradient shapes (PERF-NOTES.md)."""
-    return shared_ones(matrix.shape[0], matrix.dtype) @ matrix
+    n = matrix.shape[0]
+    ones = shared_ones(n, matrix.dtype) if n <= SHARED_ONES_AT_MOST else xp.ones(n, dtype=matrix.dtype)
+    return ones @ matrix
 
 
 def is_floating(dtype):

@@ -32,7 +32,7 @@ def test_change_through_a_detached_input_names_the_input():
     w = leaf([3.0, 4.0])
     y = (x * w).sum()
     w.detach()[1:] *= 2.0
-    with pytest.raises(RuntimeError, match=MODIFIED + r": input 1 of Mul \(shape \(2,\)"):
+    with pytest.raises(RuntimeError, match=MODIFIED + r": input 1 of Mul \(shape \(2,\)\) was changed after"):
         y.backward()
 
 
@@ -92,3 +92,19 @@ def test_owner_is_shared_by_views_and_strided_windows():
     assert changes.owner(a[2:].reshape(2, 5)[1]) is a
     assert changes.owner(windows) is a
     assert changes.owner(a) is a
+
+
+@pytest.mark.parametrize("target", [
+    dp.tensor([[0.0, 0.0, 1.0], [1.0, 0.0, 0.0]], dtype=dp.float64),  # probabilities
+    dp.tensor([2, 0]),  # class indices, kept by the node as a plain array
+])
+def test_a_changed_cross_entropy_target_is_caught(target):
+    import deepprimer.nn.functional as F
+
+    x = leaf([[0.1, 0.2, 0.3], [0.3, 0.2, 0.1]])
+    loss = F.cross_entropy(x, target)
+    with dp.no_grad():
+        target.mul_(0)
+    with pytest.raises(RuntimeError, match=MODIFIED + r": input 1 of SoftmaxCrossEntropy"):
+        loss.backward()
+

@@ -947,6 +947,33 @@ def test_conv2d_kept_cols_survive_other_convs_before_backward():
     np.testing.assert_allclose(b.grad.data, gb, rtol=1e-10, atol=1e-12)
 
 
+def test_conv2d_saves_either_its_im2col_matrix_or_its_padded_input():
+    x = dp.randn(2, 3, 6, 6, requires_grad=True)
+    w = dp.randn(4, 3, 3, 3, requires_grad=True)
+    xpad, _, cols = F.conv2d(x, w, padding=1).grad_fn.saved  # the weight needs a gradient
+    assert xpad is None and cols.shape == (1, 2 * 6 * 6, 3 * 3 * 3)  # (groups, rows, taps)
+    w.requires_grad_(False)
+    xpad, _, cols = F.conv2d(x, w, padding=1).grad_fn.saved  # only x does: cols is not kept
+    assert cols is None and xpad.size == 2 * 3 * 8 * 8
+
+
+def test_needs_input_grad_is_known_inside_forward():
+    seen = []
+
+    class Probe(Function):
+        def forward(self, a, b):
+            seen.append(self.needs_input_grad)
+            return a * b
+
+        def backward(self, grad):
+            return grad, grad
+
+    Probe.apply(leaf([1.0]), dp.tensor([2.0], dtype=dp.float64))
+    with dp.no_grad():
+        Probe.apply(leaf([1.0]), leaf([2.0]))
+    assert seen == [(True, False), ()]
+
+
 def test_conv2d_weight_changed_in_place_after_forward_is_caught():
     x = leaf(np.ones((1, 1, 4, 4)))
     w = leaf(np.ones((1, 1, 3, 3)))

@@ -278,8 +278,10 @@ def _as_lists(tensors, grads):
     if isinstance(tensors, Tensor):
         tensors = [tensors]
     tensors = list(tensors)
-    if grads is None or isinstance(grads, Tensor):
-        grads = [grads] * len(tensors) if grads is None else [grads]
+    if grads is None:
+        grads = [None] * len(tensors)
+    elif not isinstance(grads, (list, tuple)):  # one gradient (a tensor, an array, a number)
+        grads = [grads]
     grads = list(grads)
     if len(grads) != len(tensors):
         raise ValueError(f"got {len(tensors)} outputs but {len(grads)} gradients for them")

@@ -39,10 +39,12 @@ leading batch dim of the same matrices (g, N*Ho*Wo, kH*kW*C/g), multiplied by on
 batched matmul. The transposed convolution is this layer's gradient run forwards:
 its forward is col2im, its input gradient is the conv's forward.
 
-Memory: the im2col matrix and col2im's blocks live in per-thread scratch buffers, reused
-from step to step (a fresh array of several MB costs a page fault per 4 KB the first time
-it is written; in the CNN training step that cost as much as the arithmetic).
-:func:`release_buffers` frees them.
+Memory: col2im's blocks, and the im2col matrix when backward will not need it, live in
+per-thread scratch buffers reused from step to step (a fresh array of several MB costs a
+page fault per 4 KB the first time it is written; in the CNN training step that cost as
+much as the arithmetic). :func:`release_buffers` frees them. When the weight needs a
+gradient and the matrix is under KEEP_COLS_AT_MOST bytes, forward keeps it instead
+(``needs_input_grad`` is known at forward time) and saves no padded input.
 
 ``conv_reference.py`` builds the same convolutions from primitive ops; the tests check
 one against the other.
@@ -50,7 +52,6 @@ one against the other.
 import threading
 
 from ..autograd import Function
-from ..autograd.grad_mode import state
 from ..backend import column_sums, xp
 from ..tensor import Tensor
 
@@ -347,7 +348,7 @@ def rows_times_cols(rows, cols, groups):
 class Conv2d(Function):
     """conv2d by im2col + one GEMM (see the module docstring); NCHW in and out."""
 
-    def forward(self, x, weight, bias, stride, pads, dilation, groups, keep_cols=False):
+    def forward(self, x, weight, bias, stride, pads, dilation, groups):
         n, _, h, w = x.shape
         o, _, kh, kw = weight.shape
         pt, pb, pl, pr = pads
@@ -356,15 +357,17 @@ class Conv2d(Function):
         last = prefers_channels_last(x)
         xpad = padded(x, pads, last)
         # keep the im2col matrix for the weight gradient when it is small enough: rebuilding
-        # it in backward costs as much as building it here
-        keep = keep_cols and n * ho * wo * kh * kw * x.shape[1] * x.itemsize <= KEEP_COLS_AT_MOST
+        # it in backward costs as much as building it here. Kept, it replaces the padded input.
+        needs = self.needs_input_grad
+        keep = (bool(needs) and needs[1]
+                and n * ho * wo * kh * kw * x.shape[1] * x.itemsize <= KEEP_COLS_AT_MOST)
         cols = im2col(xpad, last, (kh, kw), stride, dilation, (ho, wo), groups, keep=keep)
         wm = weight_matrix(weight, groups)
         out = cols_times_weight(cols, wm)
         if bias is not None:
             out += bias
         self.geometry = (x.shape, last, weight.shape, stride, pads, dilation, (ho, wo))
-        self.save_for_backward(xpad, wm, cols if keep else None)
+        self.save_for_backward(None if keep else xpad, wm, cols if keep else None)
         return out.reshape(n, ho, wo, o).transpose(0, 3, 1, 2)
 
     def backward(self, grad):
@@ -384,12 +387,6 @@ class Conv2d(Function):
             if last:
                 grad_x = grad_x.transpose(0, 3, 1, 2)
         return grad_x, grad_w, grad_b, None, None, None, None
-
-
-def weight_grad_coming(weight):
-    """Whether backward will compute the weight's gradient: only then is the im2col matrix
-    worth keeping from the forward pass."""
-    return state.grad_enabled and weight.requires_grad
 
 
 def _check_tensor(t, name, op):
@@ -477,8 +474,7 @@ def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
     dilation = ntuple(dilation, 2, "dilation", op, minimum=1)
     pads = conv_padding(padding, kernel, stride, dilation, op)
     _check_fits(op, tuple(x.shape[2:]), pads, kernel, dilation, stride)
-    out = Conv2d.apply(x, weight, bias, stride, pads[0] + pads[1], dilation, groups,
-                       keep_cols=weight_grad_coming(weight))
+    out = Conv2d.apply(x, weight, bias, stride, pads[0] + pads[1], dilation, groups)
     return out.squeeze(0) if unbatched else out
 
 
@@ -506,7 +502,7 @@ def conv1d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
     n, c, length = x.shape
     out = Conv2d.apply(
         x.reshape(n, c, 1, length), weight.reshape(o, weight.shape[1], 1, kernel[0]), bias,
-        (1,) + stride, (0, 0) + pads[0], (1,) + dilation, groups, keep_cols=weight_grad_coming(weight),
+        (1,) + stride, (0, 0) + pads[0], (1,) + dilation, groups,
     )
     out = out.reshape(n, o, out.shape[3])
     return out.squeeze(0) if unbatched else out

@@ -123,11 +123,10 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None, trainin
         )
     rm = None if running_mean is None else running_mean.data
     rv = None if running_var is None else running_var.data
-    out = BatchNorm.apply(input, weight, bias, rm, rv, bool(training), momentum, eps)
-    if training and running_mean is not None:
-        running_mean._mark_modified()
+    if training and running_mean is not None:  # noted before the node is recorded: its
+        running_mean._mark_modified()  # own update must not count as a change after it
         running_var._mark_modified()
-    return out
+    return BatchNorm.apply(input, weight, bias, rm, rv, bool(training), momentum, eps)
 
 
 class LayerNorm(Function):
