@@ -20,8 +20,11 @@ def test_train_writes_the_run_folder_and_reproduces_from_config(tmp_path, capsys
     assert main(["train", *SMALL, "--out", str(out)]) == 0
     printed = capsys.readouterr().out
     assert "test_accuracy:" in printed and "confusion matrix" in printed
-    for name in ("model.npz", "scaler.npz", "config.json", "history.csv", "metrics.json", "learning_curves.png"):
+    files = ("model.npz", "config.json", "history.csv", "metrics.json", "learning_curves.png", "scaler.npz")
+    for name in files:
         assert (out / name).stat().st_size > 0, name
+    assert f"run saved to {out}/ ({', '.join(files)})" in printed  # every file it wrote, and no other
+    assert sorted(p.name for p in out.iterdir()) == sorted(files)
     config = json.loads((out / "config.json").read_text())
     assert config["dataset"] == "iris" and config["hidden"] == [16] and config["epochs"] == 3
 

@@ -193,7 +193,11 @@ def command_predict(args):
     predictions = predict_run(args.run, X)
     print(" ".join(str(p) for p in np.asarray(predictions).reshape(-1)) if predictions.ndim == 1 else predictions)
     if args.output:
-        np.save(args.output, predictions)
+        from .atomic import atomic_path
+
+        path = args.output if args.output.endswith(".npy") else args.output + ".npy"  # as np.save names it
+        with atomic_path(path) as tmp, open(tmp, "wb") as handle:
+            np.save(handle, predictions)
 
 
 def command_datasets(args):

@@ -22,13 +22,13 @@ import io
 import json
 import os
 import re
-import secrets
 import struct
 import zipfile
 import zlib
 
 import numpy as np
 
+from .atomic import atomic_path
 from .tensor import Tensor
 
 __all__ = ["save", "load"]
@@ -62,32 +62,11 @@ def save(obj, f):
     directory = os.path.dirname(os.path.abspath(path))
     if not os.path.isdir(directory):
         raise FileNotFoundError(f"save: the directory of {path!r} does not exist ({directory})")
-    tmp, fd = _create_temporary(directory, os.path.basename(path))
-    try:
-        with os.fdopen(fd, "wb") as out:
-            np.savez(out, **members)
-            out.flush()
-            os.fsync(out.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        raise
+    with atomic_path(path, make_dirs=False) as tmp, open(tmp, "wb") as out:
+        np.savez(out, **members)
+        out.flush()
+        os.fsync(out.fileno())  # a checkpoint must survive a power cut, not just a crash
     _fsync_directory(directory)
-
-
-def _create_temporary(directory, base):
-    """A new file next to the target (so the rename stays on one file system), created
-    with the usual permissions (0666 less the umask), as a plain open would."""
-    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0)
-    while True:
-        tmp = os.path.join(directory, f".{base}.{secrets.token_hex(4)}.tmp")
-        try:
-            return tmp, os.open(tmp, flags, 0o666)
-        except FileExistsError:
-            continue
 
 
 def _fsync_directory(directory):

@@ -2,7 +2,8 @@
 import html
 import os
 
-from .report import PAGE, Html, _write_text, html_table
+from ..atomic import write_text
+from .report import PAGE, Html, html_table
 
 
 def write_index(root, reports):
@@ -16,5 +17,5 @@ def write_index(root, reports):
     table = html_table(["lab", "name", "checks passed", "result", "time"], rows)
     body = "<h1>deepprimer labs</h1><p>The primer's five hands-on exercises, each run for real.</p>" + table
     path = os.path.join(root, "index.html")
-    _write_text(path, PAGE.format(title="deepprimer labs", body=body))
+    write_text(path, PAGE.format(title="deepprimer labs", body=body))
     return path

@@ -10,6 +10,7 @@ import os
 import re
 from dataclasses import dataclass
 
+from ..atomic import write_text
 from ..viz import save_figure
 
 
@@ -77,8 +78,8 @@ class Report:
         """Write report.md and report.html; return the paths."""
         md_path = os.path.join(self.out_dir, "report.md")
         html_path = os.path.join(self.out_dir, "report.html")
-        _write_text(md_path, self.markdown())
-        _write_text(html_path, self.html())
+        write_text(md_path, self.markdown())
+        write_text(html_path, self.html())
         return md_path, html_path
 
     def _all_blocks(self):
@@ -201,11 +202,6 @@ def _inline(text):
     return re.sub(r"\$(.+?)\$", r"<em>\1</em>", text)
 
 
-def _write_text(path, text):
-    tmp = f"{path}.tmp"
-    with open(tmp, "w", encoding="utf-8") as handle:
-        handle.write(text)
-    os.replace(tmp, path)
 
 
 PAGE = """<!DOCTYPE html>

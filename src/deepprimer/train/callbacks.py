@@ -7,11 +7,11 @@ the run (model, optimizer, history) as ``self.run`` and stops training by settin
 """
 import csv
 import math
-import os
 import sys
-import tempfile
 
 import numpy as np
+
+from ..atomic import atomic_path
 
 
 class Callback:
@@ -152,19 +152,11 @@ class CSVLogger(Callback):
 
 def write_csv(path, rows):
     """Write dict rows atomically (temporary file, then rename)."""
-    directory = os.path.dirname(os.path.abspath(path))
-    os.makedirs(directory, exist_ok=True)
     fields = list(dict.fromkeys(key for row in rows for key in row))
-    fd, tmp = tempfile.mkstemp(dir=directory, suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", newline="") as handle:
-            writer = csv.DictWriter(handle, fieldnames=fields)
-            writer.writeheader()
-            writer.writerows(rows)
-        os.replace(tmp, path)
-    except BaseException:
-        os.unlink(tmp)
-        raise
+    with atomic_path(path) as tmp, open(tmp, "w", newline="") as handle:
+        writer = csv.DictWriter(handle, fieldnames=fields)
+        writer.writeheader()
+        writer.writerows(rows)
 
 
 class TerminateOnNaN(Callback):

@@ -77,7 +77,8 @@ def train_classifier_run(config, out=None, verbose=1):
     seconds = time.perf_counter() - start
     test = test_metrics(model, data, loss_fn, metrics)
     summary = {"history": history, "test": test, "seconds": seconds, "model": model,
-               "class_names": data.class_names, "files": COMMON_FILES}
+               "class_names": data.class_names,
+               "files": COMMON_FILES + (("scaler.npz",) if data.scaler is not None else ())}
     if out is not None:
         write_common(out, config, model.state_dict(), test,
                      plot_history(history, title=f"{config.model} on {config.dataset}"))

@@ -12,6 +12,7 @@ samples.png (generative models).
 import json
 import os
 
+from ..atomic import write_text
 from ..serialization import save
 from ..viz import save_figure
 from .callbacks import CSVLogger, EarlyStopping
@@ -37,14 +38,6 @@ def write_common(out, config, state_dict, results, curves):
     write_text(os.path.join(out, "config.json"), config.to_json() + "\n")
     write_text(os.path.join(out, "metrics.json"), json.dumps(results, indent=2) + "\n")
     save_figure(curves, os.path.join(out, "learning_curves.png"))
-
-
-def write_text(path, text):
-    """Write to a temporary name, then rename: a crash never leaves half a file."""
-    tmp = f"{path}.tmp"
-    with open(tmp, "w", encoding="utf-8") as handle:
-        handle.write(text)
-    os.replace(tmp, path)
 
 
 def require_run_dir(run_dir):

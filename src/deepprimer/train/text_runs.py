@@ -11,6 +11,7 @@ import json
 import os
 import time
 
+from ..atomic import write_text
 from ..data.datasets import text_corpus
 from ..models import CharRNN, MiniGPT
 from ..random import manual_seed
@@ -18,7 +19,7 @@ from ..serialization import load
 from ..viz import plot_history
 from .char_lm import CharCorpus, char_loaders, next_char_loss, sample_text, validation_loader
 from .config import build_optimizer
-from .run_folder import COMMON_FILES, read_config, run_callbacks, write_common, write_text
+from .run_folder import COMMON_FILES, read_config, run_callbacks, write_common
 from .trainer import evaluate, fit
 
 VAL_WINDOWS = 256

@@ -9,15 +9,14 @@ the shape of the data. The model gets its own weights back when drawing is done.
 The GIF is written by matplotlib's PillowWriter (Pillow comes with matplotlib: no other
 program needed).
 """
-import os
-import tempfile
 from contextlib import contextmanager
 
 from matplotlib.animation import PillowWriter
 
+from ..atomic import atomic_path
 from ..train.callbacks import snapshot
 from .boundary import plot_decision_boundary
-from .style import new_figure, plt, publish
+from .style import new_figure, plt
 
 
 def plot_boundary_frames(model, snapshots, X, y, ncols=4, title=None, resolution=100):
@@ -49,22 +48,16 @@ def save_boundary_animation(model, snapshots, X, y, path, fps=5, dpi=80, resolut
     """
     fig, axes = new_figure(width=4.8, height=4.6)
     ax = axes[0][0]
-    directory = os.path.dirname(os.path.abspath(path))
-    os.makedirs(directory, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=directory, suffix=".gif")  # Pillow picks the format by suffix
-    os.close(fd)
     try:
         writer = PillowWriter(fps=fps)
-        with _restoring(model), writer.saving(fig, tmp, dpi):
+        # Pillow picks the format by the suffix
+        with atomic_path(path, suffix=".gif") as tmp, _restoring(model), writer.saving(fig, tmp, dpi):
             for caption, state in snapshots:
                 ax.clear()
                 model.load_state_dict(state)
                 plot_decision_boundary(model, X, y, ax=ax, title=caption, resolution=resolution, legend=False)
                 writer.grab_frame()
-        publish(tmp, path)
     finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
         plt.close(fig)
     return path
 

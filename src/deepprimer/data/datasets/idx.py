@@ -21,6 +21,7 @@ from pathlib import Path
 
 import numpy as np
 
+from ...atomic import atomic_path
 from .registry import DatasetBundle, register
 
 FILES = {
@@ -187,16 +188,12 @@ def download_idx_files(name="mnist", root=None):
 
 
 def _download_file(download_url, target, md5):
-    partial = target.with_name(f"{target.name}.part-{os.getpid()}")
-    try:
+    with atomic_path(target, suffix=".part") as partial:  # kept only if the checksum matches
         with urllib.request.urlopen(download_url, timeout=60) as download, open(partial, "wb") as out:
             shutil.copyfileobj(download, out)
         digest = _md5(partial)
         if digest != md5:
             raise ValueError(f"checksum mismatch: MD5 {digest}, published {md5}")
-        os.replace(partial, target)
-    finally:
-        partial.unlink(missing_ok=True)
 
 
 def _md5(path):
