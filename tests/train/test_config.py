@@ -63,6 +63,9 @@ def test_a_model_that_does_not_fit_says_what_would(settings, message):
     ({"model": "mlp", "block_size": 32}, "--block-size does not apply to model mlp; it is for minigpt, char_rnn"),
     ({"model": "char_rnn", "heads": 2}, "--heads does not apply to model char_rnn; it is for minigpt"),
     ({"model": "minigpt", "cell": "gru"}, "--cell does not apply to model minigpt; it is for char_rnn"),
+    ({"model": "minigpt", "val_size": 0.3}, "--val-size does not apply to model minigpt; it is for mlp, lenet"),
+    ({"model": "char_rnn", "test_size": 0.5}, "--test-size does not apply to model char_rnn"),
+    ({"optimizer": "adam", "momentum": 0.5}, "--momentum does not apply to optimizer adam; it is for momentum, nesterov"),
 ])
 def test_a_setting_the_model_would_ignore_is_an_error(settings, message):
     with pytest.raises(ValueError) as error:
@@ -74,6 +77,18 @@ def test_settings_a_model_reads_are_accepted():
     assert TrainConfig(model="lenet", dropout=0.2).dropout == 0.2
     assert TrainConfig(model="char_rnn", hidden=(64,), cell="gru", layers=1).cell == "gru"
     assert TrainConfig(model="conv_vae", hidden=(8, 16), latent_dim=4).hidden == (8, 16)
+
+
+def test_a_saved_config_trains_another_model_with_that_models_defaults(tmp_path):
+    path = tmp_path / "config.json"
+    path.write_text(TrainConfig(epochs=3).to_json())  # mlp: digits, (128, 64), standardised
+    vae = TrainConfig.from_json_file(path, model="vae")
+    assert (vae.dataset, vae.hidden, vae.standardize, vae.epochs) == ("digits", (256,), False, 3)
+    gpt = TrainConfig.from_json_file(path, model="minigpt")
+    assert (gpt.dataset, gpt.hidden) == ("text", ())
+    path.write_text(TrainConfig(hidden=(32,), epochs=3).to_json())  # a choice, not a default: kept
+    with pytest.raises(ValueError, match="--hidden does not apply to model minigpt"):
+        TrainConfig.from_json_file(path, model="minigpt")
 
 
 def test_kinds_and_image_datasets():

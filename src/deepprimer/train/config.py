@@ -46,7 +46,10 @@ USED_BY = {
     "heads": ("minigpt",),
     "cell": ("char_rnn",),
     "latent_dim": GENERATIVE_MODELS,
+    "val_size": CLASSIFIERS + GENERATIVE_MODELS,  # text is split 90/10 in reading order
+    "test_size": CLASSIFIERS + GENERATIVE_MODELS,
 }
+MOMENTUM_OPTIMIZERS = ("momentum", "nesterov")  # the optimizers --momentum is for
 
 
 def model_kind(model):
@@ -95,13 +98,9 @@ class TrainConfig:
     latent_dim: int = 8
 
     def __post_init__(self):
-        kind = model_kind(self.model)
-        if self.dataset is None:
-            self.dataset = "text" if kind == "text" or self.text_file is not None else "digits"
-        if self.hidden is None:
-            self.hidden = DEFAULT_HIDDEN.get(self.model, (128, 64))
-        if self.standardize is None:
-            self.standardize = kind == "classifier"
+        for name, value in picked_defaults(self.model, self.text_file).items():
+            if getattr(self, name) is None:
+                setattr(self, name, value)
         self.hidden = tuple(int(h) for h in self.hidden)
         self.validate()
 
@@ -122,6 +121,8 @@ class TrainConfig:
             (all(h >= 1 for h in self.hidden), f"hidden sizes must be >= 1, got {list(self.hidden)}"),
             (self.lr > 0, f"lr must be > 0, got {self.lr}"),
             (0 <= self.momentum < 1, f"momentum must be in [0, 1), got {self.momentum}"),
+            (self.optimizer in MOMENTUM_OPTIMIZERS or self.momentum == TrainConfig.momentum,
+             f"--momentum does not apply to optimizer {self.optimizer}; it is for {', '.join(MOMENTUM_OPTIMIZERS)}"),
             (self.batch_size >= 1, f"batch size must be >= 1, got {self.batch_size}"),
             (self.epochs >= 1, f"epochs must be >= 1, got {self.epochs}"),
             (self.weight_decay >= 0, f"weight decay must be >= 0, got {self.weight_decay}"),
@@ -159,7 +160,7 @@ class TrainConfig:
     def unused_checks(self):
         """A setting moved from its default for a model that does not read it."""
         defaults = {f.name: f.default for f in dataclasses.fields(self)}
-        defaults["hidden"] = DEFAULT_HIDDEN.get(self.model, (128, 64))
+        defaults["hidden"] = picked_defaults(self.model)["hidden"]
         return [(self.model in models or getattr(self, name) == defaults[name],
                  f"--{name.replace('_', '-')} does not apply to model {self.model}; it is for {', '.join(models)}")
                 for name, models in USED_BY.items()]
@@ -211,8 +212,26 @@ class TrainConfig:
         unknown = set(values) - {f.name for f in dataclasses.fields(cls)}
         if unknown:
             raise ValueError(f"config file {path} has unknown settings: {', '.join(sorted(unknown))}")
+        trained = values.get("model", cls.model)
+        if overrides.get("model", trained) != trained:
+            # another model: what was picked for the saved one is picked again for it
+            for name, value in picked_defaults(trained, values.get("text_file")).items():
+                if name not in overrides and _json_equal(values.get(name), value):
+                    values[name] = None
         values.update(overrides)
         return cls(**values)
+
+
+def picked_defaults(model, text_file=None):
+    """The settings whose default depends on the model (``None`` in TrainConfig)."""
+    kind = model_kind(model)
+    return {"dataset": "text" if kind == "text" or text_file is not None else "digits",
+            "hidden": DEFAULT_HIDDEN.get(model, (128, 64)),
+            "standardize": kind == "classifier"}
+
+
+def _json_equal(stored, value):
+    return list(stored) == list(value) if isinstance(value, tuple) else stored == value
 
 
 def build_optimizer(config, parameters):
