@@ -59,14 +59,11 @@ def save(obj, f):
     path = os.fspath(f)
     if isinstance(path, bytes):
         path = os.fsdecode(path)
-    directory = os.path.dirname(os.path.abspath(path))
-    if not os.path.isdir(directory):
-        raise FileNotFoundError(f"save: the directory of {path!r} does not exist ({directory})")
-    with atomic_path(path, make_dirs=False) as tmp, open(tmp, "wb") as out:
+    with atomic_path(path, make_dirs=False) as tmp, open(tmp, "wb") as out:  # as torch.save: no new folders
         np.savez(out, **members)
         out.flush()
         os.fsync(out.fileno())  # a checkpoint must survive a power cut, not just a crash
-    _fsync_directory(directory)
+    _fsync_directory(os.path.dirname(os.path.abspath(path)))
 
 
 def _fsync_directory(directory):

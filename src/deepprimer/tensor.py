@@ -11,7 +11,7 @@ from .printing import format_tensor
 
 
 class Tensor:
-    __slots__ = ("data", "grad", "requires_grad", "_ctx", "_version", "_hooks", "__weakref__")
+    __slots__ = ("data", "grad", "requires_grad", "_ctx", "_hooks", "__weakref__")
     __array_priority__ = 1000  # so ndarray + Tensor calls Tensor.__radd__
 
     def __init__(self, data, dtype=None, requires_grad=False):
@@ -19,7 +19,6 @@ class Tensor:
         self.grad = None
         self.requires_grad = False
         self._ctx = None
-        self._version = 0
         self._hooks = None
         if requires_grad:
             self.requires_grad_(True)
@@ -33,7 +32,6 @@ class Tensor:
         t.grad = None
         t.requires_grad = ctx is not None
         t._ctx = ctx
-        t._version = 0
         t._hooks = None
         return t
 
@@ -163,7 +161,6 @@ class Tensor:
     def _mark_modified(self):
         """Record an in-place change of ``data``: a graph that saved this array for its
         backward must not use it silently (torch's version counter; autograd/changes.py)."""
-        self._version += 1
         _note_change(self.data)
 
     def detach_(self):

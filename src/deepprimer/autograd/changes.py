@@ -20,7 +20,8 @@ import weakref
 from ..backend import xp
 from .grad_mode import state
 
-_changed_at = {}  # id(owner of the memory) -> [clock at its last in-place change, weakref]
+_changed_at = {}  # id(owner of the memory) -> [clock at its last in-place change, the
+# weakref whose callback drops the entry when that memory is freed]
 
 
 def owner(array):

@@ -11,7 +11,7 @@ class _State:
     grad_enabled = True
     anomaly_enabled = False
     modifications = 0  # the clock of in-place changes (changes.py): when unchanged since a node
-    # was recorded, nothing it saved can have changed, and backward skips the check
+    # was recorded, nothing it reads can have changed, and backward skips the check
 
 
 state = _State()

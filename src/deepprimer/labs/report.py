@@ -202,8 +202,6 @@ def _inline(text):
     return re.sub(r"\$(.+?)\$", r"<em>\1</em>", text)
 
 
-
-
 PAGE = """<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8"><title>{title}</title>
 <style>
