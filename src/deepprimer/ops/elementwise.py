@@ -332,11 +332,49 @@ class Sigmoid(Function):
         return grad * out * (1 - out)
 
 
+# NumPy's ``maximum`` runs ~3x slower against a scalar (a stride-0 operand) than against an
+# array: ``maximum(x, 0)`` on 3.2 MB of float32 took 0.25 ms, against rows of zeros 0.08 ms.
+# Rows of NumPy's buffer size (8192) reach the array speed; shorter rows fall in between.
+_ZERO_ROW = 8192
+_zero_rows = {}  # dtype -> a read-only row of _ZERO_ROW zeros
+
+
+def _dense(a):
+    """``a`` with its axes ordered as its memory is, and the order, when that view is
+    contiguous (C order, channels-last, ...); else None."""
+    if a.flags.c_contiguous:
+        return a, None
+    order = sorted(range(a.ndim), key=lambda axis: -a.strides[axis])
+    view = a.transpose(order)
+    return (view, order) if view.flags.c_contiguous else None
+
+
+def _relu(a):
+    """NumPy's ``maximum(a, 0)`` bit for bit (NaN stays NaN, -inf gives 0), in ``a``'s memory
+    layout: computed against rows of zeros when ``a`` is a large dense float array."""
+    dense = _dense(a) if a.dtype.kind == "f" and a.size >= _ZERO_ROW else None
+    if dense is None:
+        return xp.maximum(a, 0)
+    view, order = dense
+    zeros = _zero_rows.get(a.dtype)
+    if zeros is None:
+        zeros = _zero_rows[a.dtype] = xp.zeros(_ZERO_ROW, dtype=a.dtype)
+        zeros.flags.writeable = False
+    res = xp.empty(view.shape, dtype=a.dtype)
+    src, dst = view.reshape(-1), res.reshape(-1)
+    rows, rest = divmod(src.size, _ZERO_ROW)
+    body = rows * _ZERO_ROW
+    xp.maximum(src[:body].reshape(rows, _ZERO_ROW), zeros, out=dst[:body].reshape(rows, _ZERO_ROW))
+    if rest:
+        xp.maximum(src[body:], zeros[:rest], out=dst[body:])
+    return res if order is None else res.transpose(xp.argsort(order))  # back to a's axis order
+
+
 class ReLU(Function):
     """max(0, x); derivative 1 where x > 0, else 0."""
 
     def forward(self, a):
-        out = xp.maximum(a, 0)
+        out = _relu(a)
         self.save_for_backward(out)
         return out
 

@@ -11,7 +11,10 @@ so the Python loop runs over the kH*kW taps, never over output pixels. Backward:
 * max pool: the gradient goes to the element that won (torch's rule: the first maximum
   in the window, row by row). Forward is a running ``maximum`` over the taps; backward
   finds the winners again, tap by tap (``tap == max`` and no earlier tap won), and adds
-  ``grad * won`` into each tap's view;
+  ``grad * won`` into each tap's view. The usual CNN pool, 2x2 windows tiling a
+  channels-last input, has its own path: forward records the winners with three
+  comparisons, and both directions work on contiguous copies of the taps (see
+  ``_tiled_2x2``);
 * average pool: every element of a window receives grad / divisor.
 
 The kernels work in whatever memory layout the input has: an (N, C, H, W) array that is
@@ -147,28 +150,41 @@ class MaxPool2d(Function):
 
     Forward is a running maximum over the taps' views. Backward finds each window's
     winner again, tap by tap in row-major order: the first tap equal to the max that no
-    earlier tap claimed (torch's rule for ties), and writes grad there.
+    earlier tap claimed (torch's rule for ties), and writes grad there. 2x2 windows that
+    tile a channels-last input take ``_tiled_2x2``, which records the winners in forward.
     """
 
     def forward(self, x, kernel, stride, pads, dilation, out_hw, indices_out):
         v, last = _layout(x)
         low = -xp.inf if x.dtype.kind == "f" else xp.iinfo(x.dtype).min
         vp = _padded(v, last, pads, low)
-        out = None
-        for _, rs, cs in kernel_taps(kernel, stride, dilation, out_hw):
-            window = vp[_spatial_slice(last, rs, cs)]
-            if out is None:
-                out = fresh(window.shape, window.dtype)
-                out[...] = window
-            else:
-                xp.maximum(out, window, out=out)
         self.geometry = (x.shape, vp.shape, last, kernel, stride, pads, dilation, out_hw)
+        padded_hw = vp.shape[1:3] if last else vp.shape[2:]
+        wins = None  # the tiled 2x2 path's winners (None: backward finds them by equality)
+        # needs_input_grad is () when nothing will be recorded: then no winners are needed,
+        # and the plain running maximum is as fast
+        wanted = indices_out is not None or bool(self.needs_input_grad)
+        if wanted and last and kernel == (2, 2) and vp.flags.c_contiguous and _tiles(
+                kernel, stride, dilation, padded_hw, out_hw):
+            out, wins = _tiled_2x2(vp)
+        else:
+            out = None
+            for _, rs, cs in kernel_taps(kernel, stride, dilation, out_hw):
+                window = vp[_spatial_slice(last, rs, cs)]
+                if out is None:
+                    out = fresh(window.shape, window.dtype)
+                    out[...] = window
+                else:
+                    xp.maximum(out, window, out=out)
         if indices_out is not None:
-            winner = xp.zeros(out.shape, dtype=xp.int64)
-            for t, hit in self._winners(vp, out):
-                winner[hit] = t
+            if wins is not None:
+                winner = _tap_index(wins)
+            else:
+                winner = xp.zeros(out.shape, dtype=xp.int64)
+                for t, hit in self._winners(vp, out):
+                    winner[hit] = t
             indices_out.append(_flat_indices(winner, last, x.shape, kernel, stride, pads, dilation))
-        self.save_for_backward(vp, out)
+        self.save_for_backward(vp, out, wins)
         return _back_to_nchw(out, last)
 
     def _winners(self, vp, out):
@@ -188,12 +204,17 @@ class MaxPool2d(Function):
             yield t, hit
 
     def backward(self, grad):
-        vp, out = self.saved
+        vp, out, wins = self.saved
         x_shape, pad_shape, last, kernel, stride, pads, dilation, out_hw = self.geometry
         g = _grad_layout(grad, last)
         if kernel[0] * kernel[1] > 2 and not g.flags.c_contiguous:
             g = xp.ascontiguousarray(g)  # read once per tap: worth one copy into our layout
         padded_hw = pad_shape[1:3] if last else pad_shape[2:]
+        (pt, _), (pl, _) = pads
+        h, w = x_shape[2:]
+        if wins is not None:
+            dpad = _tiled_2x2_backward(g, wins, pad_shape)
+            return _back_to_nchw(dpad[:, pt:pt + h, pl:pl + w], last), *(None,) * 6
         tiles = _tiles(kernel, stride, dilation, padded_hw, out_hw)
         dpad = fresh(pad_shape, grad.dtype, zero=not tiles)
         taps = {t: (rs, cs) for t, rs, cs in kernel_taps(kernel, stride, dilation, out_hw)}
@@ -203,9 +224,98 @@ class MaxPool2d(Function):
                 xp.multiply(g, hit, out=window)
             else:
                 window += g * hit
-        (pt, _), (pl, _) = pads
-        h, w = x_shape[2:]
         return _back_to_nchw(dpad[_spatial_slice(last, slice(pt, pt + h), slice(pl, pl + w))], last), *(None,) * 6
+
+
+# ---- 2x2 windows that tile a channels-last input: the usual CNN pool -------------------------
+#
+# In (N, H, W, C) memory a tap's view is runs of C contiguous values with gaps between: NumPy's
+# loops then go C elements at a time and per-call overhead, not arithmetic, sets the cost (a
+# maximum of two such views took ~6x one of contiguous arrays of the same size). So the four
+# taps are first copied whole runs at a time into one contiguous (4, N, Ho, Wo, C) array (a
+# copy of a view whose elements are the C-value runs themselves, an opaque void dtype), all
+# arithmetic runs on contiguous arrays, and backward scatters its four gradient taps back
+# with one ``take`` over runs. Measured on (64, 28, 28, 16) float32 (the CNN benchmark's
+# first pool): alone, forward 0.23 ms as before and backward 0.61 -> 0.26 ms; inside a
+# training step, where the gather meets cold memory, forward 0.24 -> 0.34 ms and backward
+# 0.8-1.0 -> 0.32 ms. Without a gradient to record, the running maximum is used.
+#
+# Forward also records each window's winner (torch's rule: the first maximum, row by row)
+# with three comparisons: i01 = w1 > w0 (the right one of the top pair wins), i23 = w3 > w2,
+# up = max(w2, w3) > max(w0, w1) (the bottom pair wins). Strict comparisons send ties to the
+# earlier tap, as the rule wants, and backward needs no comparison with the output. NaN
+# compares false, so a window holding NaN would get a winner where the equality rule gives
+# none: then forward records nothing and backward takes the general path.
+
+_SCATTERS = {}  # (n, ho, wo) -> run permutation for the backward scatter; a few shapes at a time
+
+
+def _runs(a, c):
+    """A contiguous array as an array of its C-value runs (one opaque element per run)."""
+    return a.view(xp.dtype((xp.void, c * a.itemsize)))
+
+
+def _scatter_order(n, ho, wo):
+    """For each C-value run of an (N, 2*Ho, 2*Wo, C) array in memory order, its row in the
+    tap-major (tap (a, b), then window (n, i, j)) array of runs."""
+    key = (n, ho, wo)
+    rows = _SCATTERS.get(key)
+    if rows is None:
+        if len(_SCATTERS) >= 8:
+            _SCATTERS.clear()
+        tap_major = xp.arange(4 * n * ho * wo, dtype=xp.intp).reshape(2, 2, n, ho, wo)  # (a, b, n, i, j)
+        rows = _SCATTERS[key] = xp.ascontiguousarray(tap_major.transpose(2, 3, 0, 4, 1)).reshape(-1)
+    return rows
+
+
+def _tiled_2x2(vp):
+    """Max over the 2x2 windows tiling ``vp`` (N, Hp, Wp, C), contiguous: (N, Ho, Wo, C), and
+    the (3, N, Ho, Wo, C) bools (i01, i23, up) that name each window's first maximum (None
+    when a window holds NaN)."""
+    n, hp, wp, c = vp.shape
+    ho, wo = hp // 2, wp // 2
+    taps = fresh((4, n, ho, wo, c), vp.dtype)
+    source = _runs(vp.reshape(n, hp, wp * c), c).reshape(n, ho, 2, wo, 2)  # (n, i, a, j, b)
+    xp.copyto(_runs(taps.reshape(2, 2, n, ho, wo * c), c), source.transpose(2, 4, 0, 1, 3))
+    w0, w1, w2, w3 = taps
+    wins = fresh((3,) + w0.shape, xp.bool_)
+    xp.greater(w1, w0, out=wins[0])
+    xp.greater(w3, w2, out=wins[1])
+    out = fresh(w0.shape, vp.dtype)
+    xp.maximum(w2, w3, out=out)  # on ties NumPy's maximum returns its second argument: the
+    top = xp.maximum(w0, w1, out=w0)  # later tap, as a running maximum over the taps does
+    xp.greater(out, top, out=wins[2])
+    xp.maximum(top, out, out=out)
+    if vp.dtype.kind == "f" and xp.isnan(out.max()):
+        wins = None  # NaN windows have no winner under the equality rule
+    return out, wins
+
+
+def _tap_index(wins):
+    """The winning tap (0..3, row-major in the window) of every window, int64."""
+    i01, i23, up = wins
+    winner = up.astype(xp.int64)
+    winner *= 2
+    winner += xp.greater(i01, up) | (up & i23)  # the right one of the winning pair
+    return winner
+
+
+def _tiled_2x2_backward(g, wins, pad_shape):
+    """dL/d(padded input) of :func:`_tiled_2x2`: tap t of each window gets ``g * (t won)``,
+    the same products the general path writes."""
+    n, hp, wp, c = pad_shape
+    i01, i23, up = wins
+    won = fresh((4,) + i01.shape, xp.bool_)
+    xp.logical_or(i01, up, out=won[0])
+    xp.logical_not(won[0], out=won[0])  # top left: neither its right neighbour nor the bottom pair
+    xp.greater(i01, up, out=won[1])  # top right: i01 and not up
+    xp.greater(up, i23, out=won[2])  # bottom left: up and not i23
+    xp.logical_and(up, i23, out=won[3])
+    if not g.flags.c_contiguous:
+        g = xp.ascontiguousarray(g)
+    per_tap = xp.multiply(g, won)  # (4, N, Ho, Wo, C), tap-major
+    scatter = _scatter_order(n, hp // 2, wp // 2)
+    return xp.take(per_tap.reshape(-1, c), scatter, axis=0, mode="clip").reshape(pad_shape)
 
 
 def _flat_indices(winner, last, x_shape, kernel, stride, pads, dilation):
