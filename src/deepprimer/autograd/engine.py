@@ -76,7 +76,10 @@ def _check_count(fn, grads):
 def _repeats(grads):
     """Whether two returned gradients share memory: one array returned for two inputs, or
     one a view of the other. Then none of them may be added into in place."""
-    if len(grads) == 2:  # the common case, without the loop
+    n = len(grads)
+    if n < 3:  # the common cases (one input, two inputs) without the loop
+        if n < 2:
+            return False
         a, b = grads
         return (isinstance(a, xp.ndarray) and isinstance(b, xp.ndarray)
                 and (a is b or a.base is b or b.base is a))
