@@ -35,3 +35,13 @@ def test_a_missing_directory_can_be_an_error(tmp_path):
     with pytest.raises(FileNotFoundError, match="does not exist"):
         with atomic_path(tmp_path / "nowhere" / "x.npz", make_dirs=False):
             pass
+
+
+def test_a_link_is_written_through_and_a_file_keeps_its_permissions(tmp_path):
+    real, link = tmp_path / "real.txt", tmp_path / "link.txt"
+    real.write_text("old")
+    os.chmod(real, 0o600)
+    link.symlink_to(real)
+    write_text(link, "new")
+    assert link.is_symlink() and real.read_text() == "new"
+    assert stat.S_IMODE(real.stat().st_mode) == 0o600

@@ -5,6 +5,7 @@ leaves the previous file intact, never half a checkpoint, CSV or figure.
 import contextlib
 import os
 import secrets
+import stat
 
 
 @contextlib.contextmanager
@@ -19,12 +20,15 @@ def atomic_path(path, suffix=".tmp", make_dirs=True):
     path = os.fspath(path)
     if isinstance(path, bytes):
         path = os.fsdecode(path)
-    directory = os.path.dirname(os.path.abspath(path))
+    path = os.path.realpath(path)  # through a symbolic link to its target, as a plain open writes
+    directory = os.path.dirname(path)
     if make_dirs:
         os.makedirs(directory, exist_ok=True)
     elif not os.path.isdir(directory):
         raise FileNotFoundError(f"the directory of {path!r} does not exist ({directory})")
     tmp = _reserve(directory, os.path.basename(path), suffix)
+    with contextlib.suppress(OSError):  # a file rewritten keeps its permissions
+        os.chmod(tmp, stat.S_IMODE(os.stat(path).st_mode))
     try:
         yield tmp
         os.replace(tmp, path)

@@ -108,3 +108,35 @@ def test_a_changed_cross_entropy_target_is_caught(target):
     with pytest.raises(RuntimeError, match=MODIFIED + r": input 1 of SoftmaxCrossEntropy"):
         loss.backward()
 
+
+
+def test_batchnorm_used_twice_before_backward_is_fine():
+    # a GAN discriminator on real then fake data: the second call changes the running
+    # statistics the first node was given, but training-mode backward never reads them
+    bn = nn.BatchNorm1d(4)
+    x1, x2 = dp.randn(8, 4, requires_grad=True), dp.randn(8, 4, requires_grad=True)
+    (bn(x1) + bn(x2)).sum().backward()
+    assert x1.grad is not None and x2.grad is not None
+
+
+@pytest.mark.parametrize("lookup", ["embedding", "getitem"])
+def test_a_changed_index_array_is_caught(lookup):
+    import deepprimer.nn.functional as F
+
+    weight = leaf(np.arange(10.0).reshape(5, 2))
+    idx = dp.tensor([0, 1])
+    out = F.embedding(idx, weight) if lookup == "embedding" else weight[idx]
+    idx[0] = 4  # backward would scatter the gradient to row 4
+    with pytest.raises(RuntimeError, match=MODIFIED):
+        out.sum().backward()
+
+
+def test_an_unsaved_input_may_change_before_backward_as_in_torch():
+    # Linear saves x and the weight, not the bias: its gradient does not depend on the bias
+    layer = nn.Linear(3, 2)
+    x = dp.randn(4, 3, requires_grad=True)
+    y = layer(x).sum()
+    with dp.no_grad():
+        layer.bias.add_(1.0)
+    y.backward()
+    assert layer.bias.grad.tolist() == [4.0, 4.0]

@@ -190,3 +190,10 @@ def test_tiled_2x2_input_changed_in_place_is_refused():
         h += 1
     with pytest.raises(RuntimeError, match="modified by an in-place operation"):
         out.sum().backward()
+
+
+def test_an_empty_batch_pools_and_backpropagates():
+    x = dp.Tensor(np.zeros((0, 3, 4, 4), np.float32), requires_grad=True)
+    out = P.max_pool2d(x, 2)
+    out.sum().backward()
+    assert out.shape == (0, 3, 2, 2) and x.grad.shape == (0, 3, 4, 4)

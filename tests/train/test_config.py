@@ -86,6 +86,9 @@ def test_a_saved_config_trains_another_model_with_that_models_defaults(tmp_path)
     assert (vae.dataset, vae.hidden, vae.standardize, vae.epochs) == ("digits", (256,), False, 3)
     gpt = TrainConfig.from_json_file(path, model="minigpt")
     assert (gpt.dataset, gpt.hidden) == ("text", ())
+    path.write_text(TrainConfig(optimizer="momentum", momentum=0.5).to_json())
+    assert TrainConfig.from_json_file(path, optimizer="adam").momentum == TrainConfig.momentum  # adam has none
+    assert TrainConfig.from_json_file(path, optimizer="nesterov").momentum == 0.5
     path.write_text(TrainConfig(hidden=(32,), epochs=3).to_json())  # a choice, not a default: kept
     with pytest.raises(ValueError, match="--hidden does not apply to model minigpt"):
         TrainConfig.from_json_file(path, model="minigpt")

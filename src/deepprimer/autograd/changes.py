@@ -1,15 +1,15 @@
 """In-place changes: which memory was changed, and when, so backward never reads a stale array.
 
 A node saves arrays for its backward (``exp`` saves its output, ``mul`` its inputs). If one
-of them, or an input, is changed in place before backward runs (``h += 1`` under
-``no_grad``, or ``w.detach().mul_(0)``), the gradient would be computed from the new
-values and be silently wrong. PyTorch guards this with a version counter shared by a
-tensor, its views and its detached copies; we guard it by the memory itself: every
-in-place change of a tensor notes the object that owns its memory (views and detached
-tensors share the owner) with the time of the change, on one global clock. At backward a
-node whose inputs' or saved arrays' owners changed after it was recorded refuses to run.
-(Stricter than PyTorch in one way: a node that saved something also guards inputs it
-did not save, such as Linear's bias.)
+of them is changed in place before backward runs (``h += 1`` under ``no_grad``, or
+``w.detach().mul_(0)``), the gradient would be computed from the new values and be
+silently wrong. PyTorch guards this with a version counter shared by a tensor, its views
+and its detached copies; we guard it by the memory itself: every in-place change of a
+tensor notes the object that owns its memory (views and detached tensors share the
+owner) with the time of the change, on one global clock. At backward a node whose saved
+arrays' owners changed after it was recorded refuses to run. So a backward must read
+arrays only through ``save_for_backward`` (index arrays and targets included): what it
+keeps another way is not guarded.
 
 The clock makes the check free in the common case: when nothing was changed in place since
 a node was recorded (the training loop changes parameters only after backward), its
@@ -49,10 +49,10 @@ def note_change(array):
 
 
 def check_saved(fn):
-    """Refuse to run ``fn.backward`` if memory it reads changed after it was recorded: an
-    array it saved, or an input (a backward may read an input it keeps another way, such
-    as cross-entropy's targets)."""
-    for array in _read_by(fn):
+    """Refuse to run ``fn.backward`` if an array it saved changed after it was recorded."""
+    for array in fn.saved:
+        if type(array) is not xp.ndarray:
+            continue
         memory = owner(array)
         entry = _changed_at.get(id(memory))
         if entry is not None and entry[0] > fn.recorded_at:
@@ -63,16 +63,6 @@ def check_saved(fn):
                 f"out-of-place operation (x = x + y instead of x += y), or change it only "
                 f"after backward."
             )
-
-
-def _read_by(fn):
-    """The arrays ``fn.backward`` may read: its inputs' and what it saved."""
-    from ..tensor import Tensor
-
-    for item in (*fn.inputs, *fn.saved):
-        array = item.data if isinstance(item, Tensor) else item
-        if type(array) is xp.ndarray:
-            yield array
 
 
 def _which(fn, memory, array):

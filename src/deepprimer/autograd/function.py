@@ -27,7 +27,7 @@ class Function:
     inputs = None  # the forward's positional arguments, tensors and constants as given
     sequence_nr = 0  # creation order: a node is always created after the nodes it consumes
     recorded_at = 0  # the in-place-change clock when recorded (see changes.py)
-    needs_input_grad = ()  # per positional input, set before forward when the node will be recorded
+    needs_input_grad = ()  # per positional input, set before forward (all False when not recording)
     hooks = None  # gradient hooks on the output (Tensor.register_hook on a non-leaf)
     retained_by = None  # weakref to the output, set by Tensor.retain_grad()
 
@@ -59,8 +59,8 @@ class Function:
                 arrays.append(a)
                 needs.append(False)
         recording = state.grad_enabled and True in needs
-        if recording:  # known to forward already, so it can skip keeping what backward won't use
-            fn.needs_input_grad = tuple(needs)
+        # known to forward, so it can skip keeping what backward won't use
+        fn.needs_input_grad = tuple(needs) if recording else (False,) * len(needs)
         out = cls.forward(fn, *arrays, **kwargs)
         if type(out) is not xp.ndarray:
             out = xp.asarray(out)

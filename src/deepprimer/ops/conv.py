@@ -358,9 +358,7 @@ class Conv2d(Function):
         xpad = padded(x, pads, last)
         # keep the im2col matrix for the weight gradient when it is small enough: rebuilding
         # it in backward costs as much as building it here. Kept, it replaces the padded input.
-        needs = self.needs_input_grad
-        keep = (bool(needs) and needs[1]
-                and n * ho * wo * kh * kw * x.shape[1] * x.itemsize <= KEEP_COLS_AT_MOST)
+        keep = self.needs_input_grad[1] and n * ho * wo * kh * kw * x.shape[1] * x.itemsize <= KEEP_COLS_AT_MOST
         cols = im2col(xpad, last, (kh, kw), stride, dilation, (ho, wo), groups, keep=keep)
         wm = weight_matrix(weight, groups)
         out = cols_times_weight(cols, wm)

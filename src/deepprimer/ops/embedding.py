@@ -46,13 +46,14 @@ class Embedding(Function):
     """out = weight[indices]; d weight = scatter-add of the output gradient by index."""
 
     def forward(self, weight, indices, padding_idx, scale_grad_by_freq):
-        self.indices, self.num_rows = indices, weight.shape[0]
+        self.num_rows = weight.shape[0]
         self.padding_idx, self.scale_grad_by_freq = padding_idx, scale_grad_by_freq
-        # nothing saved: backward needs only the indices, not the weight's values
+        self.save_for_backward(indices)  # backward needs only the indices, not the weight's values
         return weight.take(indices, axis=0)
 
     def backward(self, grad):
-        flat = self.indices.reshape(-1)
+        (indices,) = self.saved
+        flat = indices.reshape(-1)
         g = grad.reshape(flat.shape[0], grad.shape[-1])
         if self.scale_grad_by_freq:
             counts = xp.bincount(flat, minlength=self.num_rows)

@@ -82,7 +82,8 @@ class SoftmaxCrossEntropy(Function):
         exp = xp.exp(shifted)
         sums = exp.sum(axis=1, keepdims=True)
         log_sums = xp.log(sums)  # log softmax(x) = shifted - log_sums
-        self.save_for_backward(exp, sums)  # softmax(x) = exp / sums, for backward
+        # backward reads softmax(x) = exp / sums and the targets, all saved (so a target
+        # changed in place before backward is caught)
         if target.ndim == 1:  # class indices
             rows, safe, valid = _class_rows(target, ignore_index, c)
             try:
@@ -102,7 +103,8 @@ class SoftmaxCrossEntropy(Function):
                 smooth = -((shifted - log_sums) * wvec).sum(axis=1) / c
                 smooth = smooth if valid is None else smooth * valid
                 loss = (1 - eps) * loss + eps * smooth
-            self.index = (rows, safe, coef, valid)
+            self.index = (rows, coef, valid)
+            self.save_for_backward(exp, sums, safe)
             denom = dtype.type(n) if xp.ndim(coef) == 0 else coef.sum()
         else:  # class probabilities
             q = target.astype(dtype, copy=False)
@@ -113,7 +115,7 @@ class SoftmaxCrossEntropy(Function):
             self.logp = shifted - log_sums
             loss = -(q * self.logp).sum(axis=1)
             self.index = None
-            self.q = q
+            self.save_for_backward(exp, sums, q)
             denom = dtype.type(n)
         self.reduction, self.smoothing, self.weight, self.denom = reduction, smoothing, weight, denom
         if reduction == "none":
@@ -124,7 +126,7 @@ class SoftmaxCrossEntropy(Function):
         return total / denom if denom else dtype.type(xp.nan)  # every row ignored: nan, as torch
 
     def backward(self, grad):
-        exp, sums = self.saved
+        exp, sums, target = self.saved  # target: class per row, or the probabilities q
         c = exp.shape[1]
         dtype = exp.dtype
         scale = grad
@@ -132,7 +134,7 @@ class SoftmaxCrossEntropy(Function):
             scale = grad / self.denom if self.denom else xp.zeros_like(grad)
         d = exp / sums  # softmax(x): a fresh array, ours to change in place
         if self.index is not None:
-            rows, safe, coef, valid = self.index
+            rows, coef, valid = self.index
             eps = dtype.type(self.smoothing)
             hot = coef * (1 - eps) if self.smoothing else coef
             if self.smoothing:
@@ -142,10 +144,10 @@ class SoftmaxCrossEntropy(Function):
                 d -= (eps / c) * (wvec[None, :] if valid is None else valid[:, None] * wvec[None, :])
             elif xp.ndim(coef):
                 d *= coef[:, None]
-            d[rows, safe] -= hot
+            d[rows, target] -= hot
             grad_target = None
         else:
-            q = self.q
+            q = target
             d *= q.sum(axis=1, keepdims=True)
             d -= q
             grad_target = None

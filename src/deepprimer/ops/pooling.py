@@ -161,9 +161,8 @@ class MaxPool2d(Function):
         self.geometry = (x.shape, vp.shape, last, kernel, stride, pads, dilation, out_hw)
         padded_hw = vp.shape[1:3] if last else vp.shape[2:]
         wins = None  # the tiled 2x2 path's winners (None: backward finds them by equality)
-        # needs_input_grad is () when nothing will be recorded: then no winners are needed,
-        # and the plain running maximum is as fast
-        wanted = indices_out is not None or bool(self.needs_input_grad)
+        # without a gradient to come no winners are needed, and the plain running maximum is as fast
+        wanted = indices_out is not None or self.needs_input_grad[0]
         if wanted and last and kernel == (2, 2) and vp.flags.c_contiguous and _tiles(
                 kernel, stride, dilation, padded_hw, out_hw):
             out, wins = _tiled_2x2(vp)
@@ -286,7 +285,7 @@ def _tiled_2x2(vp):
     top = xp.maximum(w0, w1, out=w0)  # later tap, as a running maximum over the taps does
     xp.greater(out, top, out=wins[2])
     xp.maximum(top, out, out=out)
-    if vp.dtype.kind == "f" and xp.isnan(out.max()):
+    if vp.dtype.kind == "f" and out.size and xp.isnan(out.max()):
         wins = None  # NaN windows have no winner under the equality rule
     return out, wins
 

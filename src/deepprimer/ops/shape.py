@@ -199,6 +199,10 @@ class GetItem(Function):
 
     def forward(self, a, index):
         self.in_shape, self.dtype, self.index = a.shape, a.dtype, index
+        # backward reads the index arrays through self.index; saved too, so that one changed
+        # in place before backward is caught (autograd/changes.py)
+        self.save_for_backward(*(part for part in (index if isinstance(index, tuple) else (index,))
+                                 if isinstance(part, xp.ndarray)))
         return a[index]
 
     def backward(self, grad):

@@ -212,6 +212,8 @@ class TrainConfig:
         unknown = set(values) - {f.name for f in dataclasses.fields(cls)}
         if unknown:
             raise ValueError(f"config file {path} has unknown settings: {', '.join(sorted(unknown))}")
+        if "momentum" not in overrides and overrides.get("optimizer", values.get("optimizer")) not in MOMENTUM_OPTIMIZERS:
+            values.pop("momentum", None)  # another optimizer without momentum: the saved value does not apply
         trained = values.get("model", cls.model)
         if overrides.get("model", trained) != trained:
             # another model: what was picked for the saved one is picked again for it

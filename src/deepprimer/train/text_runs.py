@@ -27,10 +27,14 @@ CORPUS_FILE = "corpus.json"
 SAMPLE_CHARS, SAMPLE_TEMPERATURE = 500, 0.8
 
 
-def load_corpus(config):
+def load_corpus(config, trained_in=None):
+    """The run's text as a CharCorpus; with ``trained_in`` (a run folder), first checked to be
+    the text that run was trained on."""
     if config.text_file is not None and not os.path.isfile(config.text_file):
         raise FileNotFoundError(f"text file {config.text_file} does not exist")
     corpus = CharCorpus(text_corpus(config.text_file))
+    if trained_in is not None:
+        check_same_text(corpus, trained_in, config)
     corpus.check_block_size(config.block_size)
     return corpus
 
@@ -101,8 +105,7 @@ def samples(model, corpus, config):
 def evaluate_text_run(run_dir):
     """(validation loss and unigram baseline, None) of a saved text run, on its own corpus."""
     config = read_config(run_dir)
-    corpus = load_corpus(config)
-    check_same_text(corpus, run_dir, config)
+    corpus = load_corpus(config, trained_in=run_dir)
     model = build_text_model(config, len(corpus.vocab))
     model.load_state_dict(load(os.path.join(run_dir, "model.npz")))
     return text_results(model, corpus, validation_loader(corpus, config.block_size, VAL_WINDOWS)), None
