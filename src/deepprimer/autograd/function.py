@@ -50,17 +50,19 @@ class Function:
         checking = state.anomaly_enabled
         if checking:
             fn.trace = anomaly.user_frame()
+        grad_on = state.grad_enabled
         arrays, needs = [], []  # one plain loop: cheaper than comprehensions here
         for a in args:
             if isinstance(a, Tensor):
                 arrays.append(a.data)
-                needs.append(a.requires_grad)
+                needs.append(grad_on and a.requires_grad)
             else:
                 arrays.append(a)
                 needs.append(False)
-        recording = state.grad_enabled and True in needs
-        # known to forward, so it can skip keeping what backward won't use
-        fn.needs_input_grad = tuple(needs) if recording else (False,) * len(needs)
+        recording = True in needs
+        # known to forward, so it can skip keeping what backward won't use (all False when
+        # nothing will be recorded)
+        fn.needs_input_grad = tuple(needs) if recording else needs
         out = cls.forward(fn, *arrays, **kwargs)
         if type(out) is not xp.ndarray:
             out = xp.asarray(out)
