@@ -9,13 +9,14 @@ import stat
 
 
 @contextlib.contextmanager
-def atomic_path(path, suffix=".tmp", make_dirs=True):
+def atomic_path(path, suffix=".tmp", make_dirs=True, durable=False):
     """Yield a fresh temporary path next to ``path`` to write to. When the block ends
     normally it is renamed to ``path``; on any error it is deleted.
 
     ``suffix`` keeps an extension for writers that go by it (Pillow, matplotlib). With
     ``make_dirs`` missing parent directories are created; without, a missing directory is a
-    FileNotFoundError naming it.
+    FileNotFoundError naming it. ``durable`` (checkpoints) also flushes the file and the
+    rename to disk, so they survive a power cut, not just a crash.
     """
     path = os.fspath(path)
     if isinstance(path, bytes):
@@ -31,11 +32,29 @@ def atomic_path(path, suffix=".tmp", make_dirs=True):
         os.chmod(tmp, stat.S_IMODE(os.stat(path).st_mode))
     try:
         yield tmp
+        if durable:
+            _fsync(tmp)
         os.replace(tmp, path)
     except BaseException:
         with contextlib.suppress(OSError):
             os.unlink(tmp)
         raise
+    if durable:
+        _fsync(directory)
+
+
+def _fsync(name):
+    """Flush a file, or a directory's entries (POSIX), to disk; a no-op where it cannot be opened."""
+    try:
+        fd = os.open(name, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
 
 
 def write_text(path, text):

@@ -56,28 +56,8 @@ def save(obj, f):
     if hasattr(f, "write"):
         np.savez(f, **members)
         return
-    path = os.fspath(f)
-    if isinstance(path, bytes):
-        path = os.fsdecode(path)
-    with atomic_path(path, make_dirs=False) as tmp, open(tmp, "wb") as out:  # as torch.save: no new folders
+    with atomic_path(f, make_dirs=False, durable=True) as tmp, open(tmp, "wb") as out:  # as torch.save: no new folders
         np.savez(out, **members)
-        out.flush()
-        os.fsync(out.fileno())  # a checkpoint must survive a power cut, not just a crash
-    _fsync_directory(os.path.dirname(os.path.abspath(path)))
-
-
-def _fsync_directory(directory):
-    """Make the rename itself durable (POSIX); a no-op where directories cannot be opened."""
-    try:
-        dir_fd = os.open(directory, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(dir_fd)
-    except OSError:
-        pass
-    finally:
-        os.close(dir_fd)
 
 
 class _Encoder:
