@@ -163,6 +163,8 @@ def run_backward(roots, retain_graph=False, capture=None):
             else:
                 fitted = _fit(g, t, fn)
                 g, owned = fitted, fitted is not g
+            # deliver g as the root loop above does, written inline: a helper call per
+            # edge costs about 5% of a small model's backward
             node = t._ctx
             if node is not None:
                 if node in nodes:

@@ -24,8 +24,8 @@ from ..serialization import load
 from ..tensor import Tensor
 from ..viz import plot_history, plot_image_grid, save_figure
 from .config import build_optimizer
-from .splits import prepare_data
 from .run_folder import COMMON_FILES, read_config, run_callbacks, write_common
+from .splits import prepare_data
 from .trainer import evaluate, fit
 
 SAMPLES, RECONSTRUCTIONS = 32, 8
