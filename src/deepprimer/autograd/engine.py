@@ -163,8 +163,8 @@ def run_backward(roots, retain_graph=False, capture=None):
             else:
                 fitted = _fit(g, t, fn)
                 g, owned = fitted, fitted is not g
-            # deliver g as the root loop above does, written inline: a helper call per
-            # edge costs about 5% of a small model's backward
+            # deliver g as the root loop above does, written inline: a helper call costs
+            # ~0.08 us per edge, 2% of the tiny graph whose target is half PyTorch's time
             node = t._ctx
             if node is not None:
                 if node in nodes:
