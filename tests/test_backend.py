@@ -39,3 +39,26 @@ def test_set_num_threads_limits_the_blas_threads():
     assert dp.get_num_threads() == before
     with pytest.raises(ValueError, match="n must be an int >= 1"):
         dp.set_num_threads(0)
+
+
+F32, F64 = np.float32, np.float64
+
+
+@pytest.mark.parametrize("shape, out_dtype, bias_dtype, layout", [
+    ((50176, 16), F32, F32, "C"),  # a conv layer's rows: tiled, with no rest
+    ((1000, 3, 45), F32, F32, "C"),  # 3-D, and rows left over after the tiled part
+    ((300, 7, 71), F64, F64, "C"),  # float64 throughout
+    ((700, 5000), F32, F32, "C"),  # rows too long to tile
+    ((64, 128), F32, F32, "C"),  # too small to tile
+    ((4096, 40), F32, F32, "F"),  # not C-contiguous
+    ((4096, 40), F32, F64, "C"),  # a float64 bias on float32 output: NumPy's casting rules
+])
+def test_add_bias_is_the_broadcast_add_bit_for_bit(shape, out_dtype, bias_dtype, layout):
+    rng = np.random.default_rng(0)
+    out = np.array(rng.standard_normal(shape), dtype=out_dtype, order=layout)
+    bias = rng.standard_normal(shape[-1]).astype(bias_dtype)
+    expected = out.copy()
+    expected += bias
+    result = backend.add_bias(out, bias)
+    assert result is out and out.dtype == out_dtype
+    np.testing.assert_array_equal(out, expected)

@@ -63,6 +63,37 @@ def column_sums(matrix):
     return ones @ matrix
 
 
+TILED_BIAS_FROM = 1 << 17  # elements: below this the broadcast add is as fast (measured)
+BIAS_TILE = 8192  # values per tiled row: NumPy's ufunc buffer size
+
+
+def add_bias(out, bias):
+    """``out += bias`` along the last axis of ``out``, in place, with the same results bit
+    for bit.
+
+    NumPy runs a broadcast add as one short inner loop per row of ``out``; a conv layer's
+    output has 10^4-10^5 rows of 16-64 channels, and those per-row loops are most of the
+    time. Adding ``bias`` repeated to ~8192 values to ``out`` seen as rows of that length
+    does the same additions in long loops: measured (50176, 16) 204 -> 60 us,
+    (12544, 32) 70 -> 31 us, (1024, 512) 54 -> 40 us; under 2^17 elements it does not pay.
+    """
+    channels = bias.shape[-1] if bias.ndim == 1 else 0
+    if (out.size < TILED_BIAS_FROM or not channels or channels > BIAS_TILE // 2
+            or out.shape[-1] != channels or bias.dtype != out.dtype or not out.flags.c_contiguous):
+        out += bias
+        return out
+    repeats = BIAS_TILE // channels
+    width = repeats * channels
+    flat = out.reshape(-1)
+    body = flat.size - flat.size % width
+    long_rows = flat[:body].reshape(-1, width)
+    long_rows += xp.tile(bias, repeats)
+    if body < flat.size:  # the last rows, too few to fill a long one
+        rest = flat[body:].reshape(-1, channels)
+        rest += bias
+    return out
+
+
 def is_floating(dtype):
     return dtype.kind == "f"
 

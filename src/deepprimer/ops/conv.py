@@ -52,7 +52,7 @@ one against the other.
 import threading
 
 from ..autograd import Function
-from ..backend import column_sums, xp
+from ..backend import add_bias, column_sums, xp
 from ..tensor import Tensor
 
 _as_strided = xp.lib.stride_tricks.as_strided
@@ -363,7 +363,7 @@ class Conv2d(Function):
         wm = weight_matrix(weight, groups)
         out = cols_times_weight(cols, wm)
         if bias is not None:
-            out += bias
+            add_bias(out, bias)
         self.geometry = (x.shape, last, weight.shape, stride, pads, dilation, (ho, wo))
         self.save_for_backward(None if keep else xpad, wm, cols if keep else None)
         return out.reshape(n, ho, wo, o).transpose(0, 3, 1, 2)
@@ -528,7 +528,7 @@ class ConvTranspose2d(Function):
         pads = (ph, ph, pw, pw)
         out = col2im(rows, wm, (n, cg * groups, hout, wout), pads, True, (kh, kw), stride, dilation, (h, w))
         if bias is not None:
-            out += bias
+            add_bias(out, bias)
         self.geometry = (x.shape, weight.shape, stride, pads, dilation, (h, w))
         self.save_for_backward(rows, wm)
         return out.transpose(0, 3, 1, 2)

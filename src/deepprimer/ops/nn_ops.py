@@ -5,7 +5,7 @@ composition is the reference, the fused kernel is the fast path.
 """
 from .. import random
 from ..autograd import Function
-from ..backend import column_sums, xp
+from ..backend import add_bias, column_sums, xp
 from ..tensor import Tensor, normalize_dim
 from .elementwise import stable_sigmoid
 
@@ -262,7 +262,7 @@ class Linear(Function):
         rows = x if x.ndim == 2 else x.reshape(-1, x.shape[-1])
         out = rows @ weight.T
         if bias is not None:
-            out += bias
+            add_bias(out, bias)
         return out.reshape(*x.shape[:-1], weight.shape[0]) if x.ndim != 2 else out
 
     def backward(self, grad):
