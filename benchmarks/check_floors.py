@@ -60,12 +60,30 @@ def check_cnn(opt_name):
     both, but enough to make later Adam steps differ by a few percent. The SGD comparison
     over three steps checks the gradients.
     """
-    nn = torch_module().nn
-    model = nn.Sequential(nn.Conv2d(1, 16, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
-                          nn.Conv2d(16, 32, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
-                          nn.Flatten(), nn.Linear(1568, 10))
     x, y = batch((64, 1, 28, 28), 10)
-    return update_error(CNNFloor(opt_name), model, x, y, opt_name, steps=3 if opt_name == "sgd" else 1)
+    return update_error(CNNFloor(opt_name), cnn_model(), x, y, opt_name, steps=3 if opt_name == "sgd" else 1)
+
+
+def check_cnn_ties():
+    """Random normal data almost never ties, so this one is built to: inputs and conv weights
+    in {-1, 0, 1} (conv2's scaled by 1/4) make thousands of 2x2 windows hold their positive
+    maximum twice. torch sends such a window's gradient to its first maximum; a floor that
+    chose another would be off by ~0.4 here (and pass check_cnn)."""
+    rng = np.random.default_rng(1)
+    floor = CNNFloor("sgd")
+    floor.wb1[:] = rng.integers(-1, 2, floor.wb1.shape)
+    floor.wb2[:] = rng.integers(-1, 2, floor.wb2.shape) * np.float32(0.25)
+    x = rng.integers(-1, 2, (64, 1, 28, 28)).astype(np.float32)
+    y = rng.integers(0, 10, 64)
+    return update_error(floor, cnn_model(), x, y, "sgd", steps=1)
+
+
+def cnn_model():
+    """The benchmark's CNN in torch (workloads/cnn.py builds the same through the shared API)."""
+    nn = torch_module().nn
+    return nn.Sequential(nn.Conv2d(1, 16, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
+                         nn.Conv2d(16, 32, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
+                         nn.Flatten(), nn.Linear(1568, 10))
 
 
 def check_lstm():
@@ -89,7 +107,7 @@ def check_lstm():
 
 CHECKS = {
     "mlp sgd": lambda: check_mlp("sgd"), "mlp adam": lambda: check_mlp("adam"),
-    "cnn sgd": lambda: check_cnn("sgd"), "cnn adam": lambda: check_cnn("adam"),
+    "cnn sgd": lambda: check_cnn("sgd"), "cnn adam": lambda: check_cnn("adam"), "cnn ties": check_cnn_ties,
     "lstm grads": check_lstm,
 }
 

@@ -44,21 +44,43 @@ def test_set_num_threads_limits_the_blas_threads():
 F32, F64 = np.float32, np.float64
 
 
-@pytest.mark.parametrize("shape, out_dtype, bias_dtype, layout", [
-    ((50176, 16), F32, F32, "C"),  # a conv layer's rows: tiled, with no rest
-    ((1000, 3, 45), F32, F32, "C"),  # 3-D, and rows left over after the tiled part
-    ((300, 7, 71), F64, F64, "C"),  # float64 throughout
-    ((700, 5000), F32, F32, "C"),  # rows too long to tile
-    ((64, 128), F32, F32, "C"),  # too small to tile
-    ((4096, 40), F32, F32, "F"),  # not C-contiguous
-    ((4096, 40), F32, F64, "C"),  # a float64 bias on float32 output: NumPy's casting rules
+@pytest.mark.parametrize("shape, out_dtype, bias_dtype, layout, tiled", [
+    ((50176, 16), F32, F32, "C", True),  # a conv layer's rows, no rest
+    ((1000, 3, 45), F32, F32, "C", True),  # 3-D, and rows left after the tiled part
+    ((300, 7, 71), F64, F64, "C", True),  # float64 throughout
+    ((700, 5000), F32, F32, "C", False),  # rows too long to tile
+    ((64, 128), F32, F32, "C", False),  # too small to tile
+    ((4096, 40), F32, F32, "F", False),  # not C-contiguous
+    ((4096, 40), F32, F64, "C", False),  # a float64 bias on float32 output: NumPy's casting rules
 ])
-def test_add_bias_is_the_broadcast_add_bit_for_bit(shape, out_dtype, bias_dtype, layout):
+def test_add_bias_is_the_broadcast_add_bit_for_bit(monkeypatch, shape, out_dtype, bias_dtype, layout, tiled):
     rng = np.random.default_rng(0)
     out = np.array(rng.standard_normal(shape), dtype=out_dtype, order=layout)
+    out.flat[:3] = [-0.0, np.nan, np.inf]
     bias = rng.standard_normal(shape[-1]).astype(bias_dtype)
-    expected = out.copy()
+    bias[:2] = [-0.0, 1e-40]  # a signed zero, and a subnormal in float32
+    expected = out.copy(order="K")
     expected += bias
+    tiles, tile = [], np.tile
+    monkeypatch.setattr(backend.xp, "tile", lambda *a: tiles.append(a) or tile(*a))
     result = backend.add_bias(out, bias)
     assert result is out and out.dtype == out_dtype
+    assert bool(tiles) == tiled  # the path the case is meant to exercise
+    assert out.tobytes(order="A") == expected.tobytes(order="A")  # the same bits, signed zeros and NaNs too
+
+
+def test_add_bias_reads_the_bias_as_it_was_when_it_is_a_row_of_the_output():
+    out = np.random.default_rng(0).standard_normal((4099, 32)).astype(np.float32)  # 3 rows past the tiled part
+    expected = out.copy()
+    expected += expected[0]
+    backend.add_bias(out, out[0])
+    assert out.tobytes() == expected.tobytes()
+
+
+@pytest.mark.parametrize("bias", [[1.0] * 32, 2.5, np.float32(2.5)])
+def test_add_bias_takes_what_plus_equals_takes(bias):
+    out = np.ones((8192, 32), np.float32)
+    expected = out.copy()
+    expected += bias
+    backend.add_bias(out, bias)
     np.testing.assert_array_equal(out, expected)

@@ -6,8 +6,21 @@ same weights and data. Here every one of those checks must agree to 1e-3 (relati
 """
 import pytest
 
-pytest.importorskip("torch")
+torch = pytest.importorskip("torch")
+
 from benchmarks import check_floors  # noqa: E402  (after the skip: it needs torch)
+
+pytestmark = pytest.mark.torch
+
+
+@pytest.fixture(autouse=True, scope="module")
+def _torch_settings_restored():
+    """check_floors pins torch's threads and seed as a benchmark does; give them back."""
+    threads = torch.get_num_threads()
+    state = torch.random.get_rng_state()
+    yield
+    torch.set_num_threads(threads)
+    torch.random.set_rng_state(state)
 
 
 @pytest.mark.parametrize("name", list(check_floors.CHECKS))

@@ -64,7 +64,8 @@ class Grid:
     docstring), and the views of it that a 3x3 convolution with padding 1 reads and writes."""
 
     def __init__(self, channels, size, batch):
-        # + 1 row: the last tap's slice runs 2 values into a third row below the image
+        # rows: the top border, the image, the bottom border, and one more, into whose first
+        # 2 positions the last tap's slice runs
         self.grid = np.zeros((channels, size + 3, size + 1, batch), np.float32)
         flat = self.grid.reshape(channels, -1)
         self.width = width = size * (size + 1) * batch  # conv output columns (y, x), x in 0..size
@@ -73,9 +74,11 @@ class Grid:
         start = (size + 2) * batch  # grid position (1, 1)
         self.columns = flat[:, start:start + width]
         # (C, 3, 3, width): [c, a, b, column (y, x)] is image pixel (y + a - 1, x + b - 1)
-        step = batch * 4
-        self.fields = as_strided(flat, (channels, 3, 3, width), (flat.strides[0], (size + 1) * step, step, 4),
-                                 writeable=False)
+        step = batch * flat.itemsize  # bytes from one grid position to the next
+        strides = (flat.strides[0], (size + 1) * step, step, flat.itemsize)
+        self.fields = as_strided(flat, (channels, 3, 3, width), strides, writeable=False)
+        reach = sum((n - 1) * stride for n, stride in zip(self.fields.shape, self.fields.strides)) + flat.itemsize
+        assert reach <= self.grid.nbytes, "as_strided does not check bounds: the grid must hold every tap's slice"
 
 
 class MaxPoolReLU:

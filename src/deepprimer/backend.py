@@ -79,19 +79,21 @@ def add_bias(out, bias):
     """
     channels = out.shape[-1] if out.ndim else 0
     if (out.size < TILED_BIAS_FROM  # tested first: most layers of small models stop here
+            or type(out) is not xp.ndarray or type(bias) is not xp.ndarray
             or not 0 < channels <= BIAS_TILE // 2 or bias.shape != (channels,)
             or bias.dtype != out.dtype or not out.flags.c_contiguous):
         out += bias
         return out
     repeats = BIAS_TILE // channels
     width = repeats * channels
+    tiled = xp.tile(bias, repeats)  # a copy: right even if bias is a row of out itself
     flat = out.reshape(-1)
     body = flat.size - flat.size % width
     long_rows = flat[:body].reshape(-1, width)
-    long_rows += xp.tile(bias, repeats)
+    long_rows += tiled
     if body < flat.size:  # the last rows, too few to fill a long one
         rest = flat[body:].reshape(-1, channels)
-        rest += bias
+        rest += tiled[:channels]
     return out
 
 
