@@ -63,37 +63,47 @@ def column_sums(matrix):
     return ones @ matrix
 
 
+LONG_ROW = 8192  # values: NumPy's ufunc buffer size, where its loops reach full speed
 TILED_BIAS_FROM = 1 << 17  # elements: below this the broadcast add is as fast (measured)
-BIAS_TILE = 8192  # values per tiled row: NumPy's ufunc buffer size
+
+
+def in_long_rows(ufunc, flat, pattern, out):
+    """``ufunc(flat, pattern repeated, out=out)`` for 1-D ``flat`` and ``out``, done in rows
+    of ``len(pattern)`` values (``pattern`` holds a short period repeated to ~LONG_ROW).
+
+    NumPy runs an operand broadcast from a short row (or a scalar) one short inner loop at
+    a time, several times slower than a loop over two long arrays; seen as long rows against
+    one long pattern, the same elementwise results come at the array speed. What is left
+    after the last whole row goes against the pattern's head: ``len(flat)`` must be a
+    multiple of the period.
+    """
+    width = pattern.size
+    body = flat.size - flat.size % width
+    ufunc(flat[:body].reshape(-1, width), pattern, out=out[:body].reshape(-1, width))
+    if body < flat.size:
+        ufunc(flat[body:], pattern[:flat.size - body], out=out[body:])
+    return out
 
 
 def add_bias(out, bias):
     """``out += bias`` along the last axis of ``out``, in place, with the same results bit
     for bit.
 
-    NumPy runs a broadcast add as one short inner loop per row of ``out``; a conv layer's
-    output has 10^4-10^5 rows of 16-64 channels, and those per-row loops are most of the
-    time. Adding ``bias`` repeated to ~8192 values to ``out`` seen as rows of that length
-    does the same additions in long loops: measured (50176, 16) 204 -> 60 us,
-    (12544, 32) 70 -> 31 us, (1024, 512) 54 -> 40 us; under 2^17 elements it does not pay.
+    A conv layer's output has 10^4-10^5 rows of 16-64 channels, and NumPy's per-row inner
+    loops are most of the time of a broadcast add; done in long rows (:func:`in_long_rows`)
+    it measured (50176, 16) 204 -> 60 us, (12544, 32) 70 -> 31 us, (1024, 512) 54 -> 40 us;
+    under 2^17 elements it does not pay.
     """
     channels = out.shape[-1] if out.ndim else 0
     if (out.size < TILED_BIAS_FROM  # tested first: most layers of small models stop here
             or type(out) is not xp.ndarray or type(bias) is not xp.ndarray
-            or not 0 < channels <= BIAS_TILE // 2 or bias.shape != (channels,)
+            or not 0 < channels <= LONG_ROW // 2 or bias.shape != (channels,)
             or bias.dtype != out.dtype or not out.flags.c_contiguous):
         out += bias
         return out
-    repeats = BIAS_TILE // channels
-    width = repeats * channels
-    tiled = xp.tile(bias, repeats)  # a copy: right even if bias is a row of out itself
+    tiled = xp.tile(bias, LONG_ROW // channels)  # a copy: right even if bias is a row of out itself
     flat = out.reshape(-1)
-    body = flat.size - flat.size % width
-    long_rows = flat[:body].reshape(-1, width)
-    long_rows += tiled
-    if body < flat.size:  # the last rows, too few to fill a long one
-        rest = flat[body:].reshape(-1, channels)
-        rest += tiled[:channels]
+    in_long_rows(xp.add, flat, tiled, flat)
     return out
 
 

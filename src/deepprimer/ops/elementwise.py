@@ -8,7 +8,7 @@ import math
 
 from .. import backend
 from ..autograd import Function
-from ..backend import xp
+from ..backend import LONG_ROW, in_long_rows, xp
 from ..tensor import Tensor
 
 # ---- operands: torch's type promotion on top of NumPy's --------------------------
@@ -334,9 +334,7 @@ class Sigmoid(Function):
 
 # NumPy's ``maximum`` runs ~3x slower against a scalar (a stride-0 operand) than against an
 # array: ``maximum(x, 0)`` on 3.2 MB of float32 took 0.25 ms, against rows of zeros 0.08 ms.
-# Rows of NumPy's buffer size (8192) reach the array speed; shorter rows fall in between.
-_ZERO_ROW = 8192
-_zero_rows = {}  # dtype -> a read-only row of _ZERO_ROW zeros
+_zero_rows = {}  # dtype -> a read-only row of LONG_ROW zeros
 
 
 def _dense(a):
@@ -352,21 +350,16 @@ def _dense(a):
 def _relu(a):
     """NumPy's ``maximum(a, 0)`` bit for bit (NaN stays NaN, -inf gives 0), in ``a``'s memory
     layout: computed against rows of zeros when ``a`` is a large dense float array."""
-    dense = _dense(a) if a.dtype.kind == "f" and a.size >= _ZERO_ROW else None
+    dense = _dense(a) if a.dtype.kind == "f" and a.size >= LONG_ROW else None
     if dense is None:
         return xp.maximum(a, 0)
     view, order = dense
     zeros = _zero_rows.get(a.dtype)
     if zeros is None:
-        zeros = _zero_rows[a.dtype] = xp.zeros(_ZERO_ROW, dtype=a.dtype)
+        zeros = _zero_rows[a.dtype] = xp.zeros(LONG_ROW, dtype=a.dtype)
         zeros.flags.writeable = False
     res = xp.empty(view.shape, dtype=a.dtype)
-    src, dst = view.reshape(-1), res.reshape(-1)
-    rows, rest = divmod(src.size, _ZERO_ROW)
-    body = rows * _ZERO_ROW
-    xp.maximum(src[:body].reshape(rows, _ZERO_ROW), zeros, out=dst[:body].reshape(rows, _ZERO_ROW))
-    if rest:
-        xp.maximum(src[body:], zeros[:rest], out=dst[body:])
+    in_long_rows(xp.maximum, view.reshape(-1), zeros, res.reshape(-1))
     return res if order is None else res.transpose(xp.argsort(order))  # back to a's axis order
 
 
