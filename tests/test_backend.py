@@ -84,3 +84,36 @@ def test_add_bias_takes_what_plus_equals_takes(bias):
     expected += bias
     backend.add_bias(out, bias)
     np.testing.assert_array_equal(out, expected)
+
+
+# ---- row reductions along the last axis ----------------------------------------------------
+
+ROW_CASES = [
+    ((64, 10), "c"), ((1024, 10), "c"), ((16, 4, 64, 64), "c"), ((64, 128), "c"), ((3, 10), "c"),
+    ((5, 64), "c"), ((65, 65), "c"), ((0, 10), "c"), ((10, 0), "c"), ((7,), "c"), ((), "c"),
+    ((64, 10), "fortran"), ((64, 20), "strided"), ((4, 64, 10), "transposed"),
+]
+ROW_LAYOUTS = {"c": lambda a: a, "fortran": np.asfortranarray, "strided": lambda a: a[:, ::2],
+               "transposed": lambda a: a.transpose(1, 0, 2)}
+
+
+@pytest.mark.parametrize("shape, layout", ROW_CASES)
+@pytest.mark.parametrize("dtype", [np.float32, np.float64, np.float16, np.int64])
+def test_row_reductions_give_numpys_results(shape, layout, dtype):
+    x = ROW_LAYOUTS[layout](np.random.default_rng(0).standard_normal(shape) * 4).astype(dtype)
+    for axis in range(x.ndim):
+        sums = backend.sum_keepdims(x, axis)
+        expected = x.sum(axis=axis, keepdims=True)
+        assert sums.shape == expected.shape and sums.dtype == expected.dtype
+        tol = {np.float16: 1e-2, np.float32: 1e-5}.get(dtype, 1e-12)
+        np.testing.assert_allclose(sums, expected, rtol=tol, atol=tol * 10)
+        if x.shape[axis]:
+            assert np.array_equal(backend.max_keepdims(x, axis), x.max(axis=axis, keepdims=True))
+
+
+def test_row_reductions_take_their_fast_paths_and_keep_nan():
+    x = np.random.default_rng(1).standard_normal((64, 10)).astype(np.float32)
+    x[3, 4], x[9, :] = np.nan, -np.inf
+    assert np.array_equal(backend.max_keepdims(x, 1), x.max(axis=1, keepdims=True), equal_nan=True)
+    ones = backend.shared_ones(10, np.dtype(np.float32))
+    assert np.array_equal(backend.sum_keepdims(x, 1)[:, 0], x @ ones, equal_nan=True)  # the GEMV

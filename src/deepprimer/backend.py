@@ -63,6 +63,38 @@ def column_sums(matrix):
     return ones @ matrix
 
 
+SHORT_ROW = 64  # values: up to here a row maximum is faster taken down the transposed rows
+
+
+def sum_keepdims(x, axis):
+    """``x.sum(axis=axis, keepdims=True)``; along the last axis of a float array, as a GEMV
+    with a vector of ones (the twin of :func:`column_sums`).
+
+    NumPy reduces each row in its own short inner loop, while BLAS runs down all the rows
+    at once: (64, 10) 1.7 -> 0.8 us, (4096, 64) 81 -> 11 us, (1024, 128) 28 -> 5 us. Only the
+    order of the additions differs from NumPy's pairwise sum, not the accuracy.
+    """
+    c = x.shape[-1] if x.ndim else 0
+    if (axis != x.ndim - 1 or x.dtype.char not in "fd" or not 0 < c <= SHARED_ONES_AT_MOST
+            or not x.flags.c_contiguous):
+        return x.sum(axis=axis, keepdims=True)
+    return (x.reshape(-1, c) @ shared_ones(c, x.dtype)).reshape(x.shape[:-1] + (1,))
+
+
+def max_keepdims(x, axis):
+    """``x.max(axis=axis, keepdims=True)``; for the short rows of a C-ordered array's last
+    axis (at most SHORT_ROW values, and no more values than rows), taken down the columns
+    of the transposed copy, where each step compares two long contiguous rows instead of
+    running one short inner loop per row: (64, 10) 3.3 -> 1.6 us, (1024, 10) 41 -> 4 us,
+    (4096, 64) 249 -> 157 us. The same values.
+    """
+    c = x.shape[-1] if x.ndim else 0
+    rows = x.size // c if c else 0
+    if axis != x.ndim - 1 or not 0 < c <= SHORT_ROW or c > rows or not x.flags.c_contiguous:
+        return x.max(axis=axis, keepdims=True)
+    return xp.ascontiguousarray(x.reshape(rows, c).T).max(axis=0).reshape(x.shape[:-1] + (1,))
+
+
 LONG_ROW = 8192  # values: NumPy's ufunc buffer size, where its loops reach full speed
 TILED_BIAS_FROM = 1 << 17  # elements: below this the broadcast add is as fast (measured)
 
@@ -78,6 +110,8 @@ def in_long_rows(ufunc, flat, pattern, out):
     multiple of the period.
     """
     width = pattern.size
+    if flat.size <= width:  # one row or less: a single call
+        return ufunc(flat, pattern[:flat.size], out=out)
     body = flat.size - flat.size % width
     ufunc(flat[:body].reshape(-1, width), pattern, out=out[:body].reshape(-1, width))
     if body < flat.size:

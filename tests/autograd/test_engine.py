@@ -60,6 +60,32 @@ def test_grad_is_a_fresh_array_not_shared_with_the_graph():
     assert seed.tolist() == [5.0, 5.0] and z.grad.tolist() == [10.0, 10.0]
 
 
+class _Twice(Function):
+    """y = 2x, declaring that backward returns a new array (fresh_grads)."""
+
+    fresh_grads = True
+
+    def forward(self, x):
+        return x * 2
+
+    def backward(self, grad):
+        returned.append(grad * 2)
+        return returned[-1]
+
+
+returned = []
+
+
+def test_fresh_gradients_are_handed_on_and_added_into_without_copies():
+    returned.clear()
+    x = dp.tensor([1.0, 2.0], requires_grad=True)
+    (_Twice.apply(x) + _Twice.apply(x)).sum().backward()
+    assert x.grad.tolist() == [4.0, 4.0]
+    # the first returned array became x.grad, the second was added into it in place
+    assert x.grad.data is returned[0] and returned[0].tolist() == [4.0, 4.0]
+    assert returned[1].tolist() == [2.0, 2.0]
+
+
 def test_backward_with_explicit_gradient():
     x = dp.tensor([1.0, 2.0, 3.0], requires_grad=True)
     (x * 2).backward(gradient=dp.tensor([1.0, 0.0, -1.0]))

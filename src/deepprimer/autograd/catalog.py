@@ -12,6 +12,7 @@ along an axis, ``index`` holds int64 class indices, ``mask`` bools. ``const`` ma
 float input that does not require grad.
 """
 import zlib
+from operator import attrgetter
 from dataclasses import dataclass
 
 import numpy as np
@@ -358,6 +359,16 @@ def _ce(**kw):
     return lambda lib, F, x, t: F.cross_entropy(x, t, **kw)
 
 
+def _then_relu(fused, layer, **settings):
+    """deepprimer's layer-then-ReLU node (``deepprimer.ops.<fused>``, what Sequential runs
+    for a Linear or Conv2d followed by a ReLU) against ``F.relu(F.<layer>(...))``."""
+    def fn(lib, F, *tensors):
+        if lib.__name__ == "deepprimer":
+            return attrgetter(fused)(lib.ops)(*tensors, **settings)
+        return F.relu(getattr(F, layer)(*tensors, **settings))
+    return fn
+
+
 NN_OPS = [
     case(f"softmax(dim={d})", (lambda d: lambda lib, F, x: lib.softmax(x, dim=d))(d), real(2, 3, 4))
     for d in (0, 1, 2, -1)
@@ -404,6 +415,10 @@ NN_OPS = [
     case("linear_nobias", lambda lib, F, x, w: F.linear(x, w), real(5, 4), real(3, 4)),
     case("linear_3d", lambda lib, F, x, w, b: F.linear(x, w, b), real(2, 5, 4), real(3, 4), real(3)),
     case("linear_1d", lambda lib, F, x, w, b: F.linear(x, w, b), real(4), real(3, 4), real(3)),
+    case("linear_relu", _then_relu("nn_ops.linear_relu", "linear"), real(5, 4), real(3, 4), real(3)),
+    case("linear_relu_3d_nobias", _then_relu("nn_ops.linear_relu", "linear"), real(2, 5, 4), real(3, 4)),
+    case("conv2d_relu", _then_relu("conv.conv2d_relu", "conv2d", padding=1), real(2, 3, 5, 4), real(4, 3, 3, 3), real(4)),
+    case("conv2d_relu_stride_groups", _then_relu("conv.conv2d_relu", "conv2d", stride=2, groups=2), real(1, 4, 5, 5), real(6, 2, 2, 2), real(6)),
     case("bce_logits", lambda lib, F, x, t: F.binary_cross_entropy_with_logits(x, t), real(4, 3), unit(4, 3)),
     case("bce_logits_target_grad_pos_weight", lambda lib, F, x, t, pw: F.binary_cross_entropy_with_logits(x, t, pos_weight=pw, reduction="sum"), real(4, 3), unit(4, 3), const(positive(3))),
     case("bce", lambda lib, F, p, t: F.binary_cross_entropy(p, t), unit(4, 3), unit(4, 3)),

@@ -149,6 +149,7 @@ def run_backward(roots, retain_graph=False, capture=None):
             _check_count(fn, grads)
         if anomaly_on:
             anomaly.check_backward(fn, grads)
+        fresh = fn.fresh_grads
         shared = None  # computed only if needed
         for t, g, needed in zip(fn.inputs, grads, fn.needs_input_grad):
             if g is None or not needed or not t.requires_grad:
@@ -157,9 +158,9 @@ def run_backward(roots, retain_graph=False, capture=None):
             if type(g) is ndarray and g.shape == data.shape and g.dtype == data.dtype:
                 # may later contributions be added into this array in place? Not if it is
                 # the incoming gradient, a view of another array, or handed to two inputs
-                owned = g is not grad and g.base is None and not (
+                owned = fresh or (g is not grad and g.base is None and not (
                     shared if shared is not None else (shared := _repeats(grads))
-                )
+                ))
             else:
                 fitted = _fit(g, t, fn)
                 g, owned = fitted, fitted is not g

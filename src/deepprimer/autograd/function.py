@@ -30,6 +30,10 @@ class Function:
     needs_input_grad = ()  # per positional input, set before forward (all False when not recording)
     hooks = None  # gradient hooks on the output (Tensor.register_hook on a non-leaf)
     retained_by = None  # weakref to the output, set by Tensor.retain_grad()
+    # True where backward always returns new arrays, one per input, neither shared nor kept
+    # (a GEMM's result, say): the engine may then add into them in place, and hand them to
+    # leaves as their .grad, without checking (see engine.run_backward)
+    fresh_grads = False
 
     def save_for_backward(self, *arrays):
         self.saved = arrays

@@ -6,7 +6,12 @@ theirs, so their parameters are found, saved and moved, and leave ``forward`` to
 import operator
 from collections import OrderedDict
 
+from .activation import ReLU
+from .conv import Conv2d
+from .linear import Linear
 from .module import Module, Parameter
+
+ABSORB_A_RELU = (Linear, Conv2d)  # layers with forward_relu: their output and a ReLU as one node
 
 
 def _index(idx, length, kind):
@@ -14,6 +19,39 @@ def _index(idx, length, kind):
     if not -length <= idx < length:
         raise IndexError(f"{kind}: index {idx} is out of range for {length} modules")
     return idx % length
+
+
+class _ThenReLU:
+    """A layer and the ``nn.ReLU`` after it, called as one graph node (``layer.forward_relu``).
+
+    The ReLU then works in place on the layer's fresh output (ops.elementwise.ReLUAfter):
+    one array, one node and one pass fewer per pair, the same values and gradients bit for
+    bit. A forward hook on either module must see both calls, so then they run one by one.
+    """
+
+    def __init__(self, layer, relu):
+        self.layer, self.relu = layer, relu
+
+    def __call__(self, input):
+        layer, relu = self.layer, self.relu
+        if layer._forward_hooks or layer._forward_pre_hooks or relu._forward_hooks or relu._forward_pre_hooks:
+            return relu(layer(input))
+        return layer.forward_relu(input)
+
+
+def _pair_relus(layers):
+    """``layers`` with each (Linear or Conv2d, ReLU) pair replaced by one :class:`_ThenReLU`.
+    Exact types only: a subclass may have its own forward."""
+    steps, i = [], 0
+    while i < len(layers):
+        layer = layers[i]
+        if type(layer) in ABSORB_A_RELU and i + 1 < len(layers) and type(layers[i + 1]) is ReLU:
+            steps.append(_ThenReLU(layer, layers[i + 1]))
+            i += 2
+        else:
+            steps.append(layer)
+            i += 1
+    return tuple(steps)
 
 
 class Sequential(Module):
@@ -30,9 +68,18 @@ class Sequential(Module):
                 self.add_module(str(i), module)
 
     def forward(self, input):
-        for module in self._modules.values():
-            input = module(input)
+        for step in self._steps():
+            input = step(input)
         return input
+
+    def _steps(self):
+        """The layers to call in order, with each Linear or Conv2d that an ``nn.ReLU``
+        follows paired with it (:class:`_ThenReLU`). Remade when the layers change."""
+        layers = tuple(self._modules.values())
+        plan = self.__dict__.get("_plan")
+        if plan is None or plan[0] != layers:
+            plan = self._plan = (layers, _pair_relus(layers))
+        return plan[1]
 
     def __getitem__(self, idx):
         if isinstance(idx, slice):

@@ -159,8 +159,15 @@ class Conv2d(_ConvNd):
                          padding_mode, device, dtype)
 
     def forward(self, input):
+        return self._run(_conv.conv2d, input)
+
+    def forward_relu(self, input):
+        """relu(self(input)) as one graph node: how Sequential runs a Conv2d followed by a ReLU."""
+        return self._run(_conv.conv2d_relu, input)
+
+    def _run(self, conv, input):
         x, padding = self._padded_input(input)
-        return _conv.conv2d(x, self.weight, self.bias, self.stride, padding, self.dilation, self.groups)
+        return conv(x, self.weight, self.bias, self.stride, padding, self.dilation, self.groups)
 
 
 class ConvTranspose2d(_ConvNd):

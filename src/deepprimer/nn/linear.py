@@ -3,7 +3,8 @@ import math
 
 from ..backend import xp
 from ..ops.nn_ops import Linear as _LinearFn
-from ..ops.nn_ops import linear as _linear
+from ..ops.nn_ops import LinearReLU as _LinearReLUFn
+from ..ops.nn_ops import check_linear
 from ..tensor import Tensor
 from . import init
 from ._factory import factory_dtype
@@ -48,12 +49,19 @@ class Linear(Module):
             init.uniform_(self.bias, -bound, bound)
 
     def forward(self, input):
-        weight = self.weight
-        if type(input) is Tensor:
-            x, w = input.data, weight.data
-            if x.ndim and x.shape[-1] == w.shape[-1] and x.dtype == w.dtype:
-                return _LinearFn.apply(input, weight, self.bias)  # the fused kernel, checks done
-        return _linear(input, weight, self.bias)  # checks the input and raises a clear error
+        return self._run(_LinearFn, input)
+
+    def forward_relu(self, input):
+        """relu(self(input)) as one graph node: how Sequential runs a Linear followed by a ReLU."""
+        return self._run(_LinearReLUFn, input)
+
+    def _run(self, fn, input):
+        weight, bias = self.weight, self.bias
+        if type(input) is not Tensor or not (
+            input.data.ndim and input.data.shape[-1] == weight.data.shape[-1] and input.data.dtype == weight.data.dtype
+        ):
+            check_linear(input, weight, bias)  # raises a clear error for an input that does not fit
+        return fn.apply(input, weight, bias)
 
     def extra_repr(self):
         return f"in_features={self.in_features}, out_features={self.out_features}, bias={self.bias is not None}"

@@ -54,6 +54,7 @@ import threading
 from ..autograd import Function
 from ..backend import add_bias, column_sums, xp
 from ..tensor import Tensor
+from .elementwise import ReLUAfter
 
 _as_strided = xp.lib.stride_tricks.as_strided
 
@@ -348,6 +349,8 @@ def rows_times_cols(rows, cols, groups):
 class Conv2d(Function):
     """conv2d by im2col + one GEMM (see the module docstring); NCHW in and out."""
 
+    fresh_grads = True  # col2im's result and two GEMM results, new every backward
+
     def forward(self, x, weight, bias, stride, pads, dilation, groups):
         n, _, h, w = x.shape
         o, _, kh, kw = weight.shape
@@ -369,7 +372,7 @@ class Conv2d(Function):
         return out.reshape(n, ho, wo, o).transpose(0, 3, 1, 2)
 
     def backward(self, grad):
-        xpad, wm, cols = self.saved
+        xpad, wm, cols = self.saved[:3]  # Conv2dReLU saves its output after them
         x_shape, last, w_shape, stride, pads, dilation, out_hw = self.geometry
         need_x, need_w, need_b = self.needs_input_grad[:3]
         rows = as_rows(grad)
@@ -385,6 +388,10 @@ class Conv2d(Function):
             if last:
                 grad_x = grad_x.transpose(0, 3, 1, 2)
         return grad_x, grad_w, grad_b, None, None, None, None
+
+
+class Conv2dReLU(ReLUAfter, Conv2d):
+    """relu(conv2d(x)) as one node (see ReLUAfter): a Conv2d followed by a ReLU in Sequential."""
 
 
 def _check_tensor(t, name, op):
@@ -454,6 +461,16 @@ def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
     ``padding`` is an int, a pair, "valid" (none) or "same" (output size = input size;
     stride 1 only). Zero padding; other modes: pad first with F.pad.
     """
+    return _conv2d(Conv2d, input, weight, bias, stride, padding, dilation, groups)
+
+
+def conv2d_relu(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
+    """relu(conv2d(...)) as one graph node (:class:`Conv2dReLU`)."""
+    return _conv2d(Conv2dReLU, input, weight, bias, stride, padding, dilation, groups)
+
+
+def _conv2d(fn, input, weight, bias, stride, padding, dilation, groups):
+    """Check conv2d's arguments, then apply ``fn`` (Conv2d or Conv2dReLU)."""
     op = "conv2d"
     _check_tensor(input, "input", op)
     _check_tensor(weight, "weight", op)
@@ -472,7 +489,7 @@ def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
     dilation = ntuple(dilation, 2, "dilation", op, minimum=1)
     pads = conv_padding(padding, kernel, stride, dilation, op)
     _check_fits(op, tuple(x.shape[2:]), pads, kernel, dilation, stride)
-    out = Conv2d.apply(x, weight, bias, stride, pads[0] + pads[1], dilation, groups)
+    out = fn.apply(x, weight, bias, stride, pads[0] + pads[1], dilation, groups)
     return out.squeeze(0) if unbatched else out
 
 

@@ -5,32 +5,32 @@ composition is the reference, the fused kernel is the fast path.
 """
 from .. import random
 from ..autograd import Function
-from ..backend import add_bias, column_sums, xp
+from ..backend import add_bias, column_sums, max_keepdims, sum_keepdims, xp
 from ..tensor import Tensor, normalize_dim
-from .elementwise import stable_sigmoid
+from .elementwise import ReLUAfter, stable_sigmoid
 
 # ---- softmax and log-softmax ---------------------------------------------------------
 
 
 def _log_softmax(x, axis):
     """x - logsumexp(x): subtracting the max first keeps exp() from overflowing."""
-    shifted = x - x.max(axis=axis, keepdims=True)
-    return shifted - xp.log(xp.exp(shifted).sum(axis=axis, keepdims=True))
+    shifted = x - max_keepdims(x, axis)
+    return shifted - xp.log(sum_keepdims(xp.exp(shifted), axis))
 
 
 class Softmax(Function):
     """softmax(x)_i = e^{x_i} / sum_j e^{x_j}; backward: s * (g - sum(g * s))."""
 
     def forward(self, x, axis):
-        e = xp.exp(x - x.max(axis=axis, keepdims=True))
-        out = e / e.sum(axis=axis, keepdims=True)
+        e = xp.exp(x - max_keepdims(x, axis))
+        out = e / sum_keepdims(e, axis)
         self.axis = axis
         self.save_for_backward(out)
         return out
 
     def backward(self, grad):
         (out,) = self.saved
-        return out * (grad - (grad * out).sum(axis=self.axis, keepdims=True)), None
+        return out * (grad - sum_keepdims(grad * out, self.axis)), None
 
 
 class LogSoftmax(Function):
@@ -44,7 +44,7 @@ class LogSoftmax(Function):
 
     def backward(self, grad):
         (out,) = self.saved
-        return grad - xp.exp(out) * grad.sum(axis=self.axis, keepdims=True), None
+        return grad - xp.exp(out) * sum_keepdims(grad, self.axis), None
 
 
 def _softmax_dim(x, dim):
@@ -74,13 +74,15 @@ class SoftmaxCrossEntropy(Function):
     and label smoothing only change q, so one kernel serves them all.
     """
 
+    fresh_grads = True  # softmax(x) computed anew in backward, and the target's gradient
+
     def forward(self, logits, target, weight, ignore_index, reduction, smoothing):
         n, c = logits.shape
         dtype = logits.dtype
         eps = dtype.type(smoothing)
-        shifted = logits - logits.max(axis=1, keepdims=True)  # exp() cannot overflow now
+        shifted = logits - max_keepdims(logits, 1)  # exp() cannot overflow now
         exp = xp.exp(shifted)
-        sums = exp.sum(axis=1, keepdims=True)
+        sums = sum_keepdims(exp, 1)
         log_sums = xp.log(sums)  # log softmax(x) = shifted - log_sums
         # backward reads softmax(x) = exp / sums and the targets, all saved (so a target
         # changed in place before backward is caught)
@@ -257,6 +259,8 @@ class Linear(Function):
     for a (32, 64, 128) input) and the weight gradient needs no batch reduction.
     """
 
+    fresh_grads = True  # three GEMM results, new every backward
+
     def forward(self, x, weight, bias):
         self.save_for_backward(x, weight)
         rows = x if x.ndim == 2 else x.reshape(-1, x.shape[-1])
@@ -266,7 +270,7 @@ class Linear(Function):
         return out.reshape(*x.shape[:-1], weight.shape[0]) if x.ndim != 2 else out
 
     def backward(self, grad):
-        x, weight = self.saved
+        x, weight = self.saved[:2]  # LinearReLU saves its output after them
         need_x, need_w, need_b = self.needs_input_grad
         grad_rows = grad if grad.ndim == 2 else grad.reshape(-1, weight.shape[0])
         grad_x = grad_w = None
@@ -277,7 +281,14 @@ class Linear(Function):
         return grad_x, grad_w, (column_sums(grad_rows) if need_b else None)
 
 
-def linear(input, weight, bias=None):
+class LinearReLU(ReLUAfter, Linear):
+    """relu(x W^T + b) as one node (see ReLUAfter): a Linear followed by a ReLU in Sequential."""
+
+
+def check_linear(input, weight, bias):
+    """Raise a clear error if ``input``, ``weight`` and ``bias`` do not fit a linear layer."""
+    if input.ndim == 0:
+        raise ValueError(f"linear: input must have at least 1 dimension (..., {weight.shape[-1]}), got a scalar")
     if input.shape[-1] != weight.shape[-1]:
         raise ValueError(
             f"linear: input of shape {tuple(input.shape)} has {input.shape[-1]} features but the "
@@ -294,7 +305,17 @@ def linear(input, weight, bias=None):
             f"linear: input is {input.dtype} but the weight is {weight.dtype}; convert one "
             f"(x.float() or model.to(dp.float64))"
         )
+
+
+def linear(input, weight, bias=None):
+    check_linear(input, weight, bias)
     return Linear.apply(input, weight, bias)
+
+
+def linear_relu(input, weight, bias=None):
+    """relu(linear(input, weight, bias)) as one graph node (:class:`LinearReLU`)."""
+    check_linear(input, weight, bias)
+    return LinearReLU.apply(input, weight, bias)
 
 
 # ---- dropout ------------------------------------------------------------------------------

@@ -1,0 +1,164 @@
+"""Sequential runs a Linear or Conv2d followed by nn.ReLU as one graph node.
+
+The pair must be invisible except in speed: the same outputs and gradients bit for bit as
+calling the layers one by one (the reference here), hooks that see every layer, a plan
+that follows changes to the layers, and the engine's guards (in-place changes, a second
+backward) intact.
+"""
+import numpy as np
+import pytest
+
+import deepprimer as dp
+from deepprimer import nn
+
+
+def mlp():
+    return nn.Sequential(nn.Linear(6, 8), nn.ReLU(), nn.Linear(8, 5), nn.ReLU(), nn.Linear(5, 3))
+
+
+def cnn():
+    return nn.Sequential(
+        nn.Conv2d(2, 4, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
+        nn.Conv2d(4, 3, 3, padding=1, padding_mode="reflect"), nn.ReLU(),
+        nn.Flatten(), nn.Linear(3 * 3 * 3, 2),
+    )
+
+
+def one_by_one(model, x):
+    """The reference: each layer called on its own, as Sequential did before pairing."""
+    for layer in model:
+        x = layer(x)
+    return x
+
+
+def with_nans(x):
+    """Special values that ReLU must pass on as NumPy's maximum does."""
+    flat = x.reshape(-1)
+    flat[::7], flat[3::11], flat[5::13] = np.nan, -np.inf, -0.0
+    return x
+
+
+def run(model, x, forward):
+    model.zero_grad()
+    inp = dp.tensor(x, requires_grad=True)
+    out = forward(model, inp)
+    (out * dp.tensor(np.linspace(-1, 1, out.numel()).reshape(out.shape).astype(x.dtype))).sum().backward()
+    return out.data, inp.grad.data, [p.grad.data for p in model.parameters()]
+
+
+def nodes(t):
+    """Every node of t's graph."""
+    seen, todo = set(), [t.grad_fn]
+    while todo:
+        fn = todo.pop()
+        if fn is None or fn in seen:
+            continue
+        seen.add(fn)
+        todo += [i.grad_fn for i in fn.inputs if isinstance(i, dp.Tensor)]
+    return seen
+
+
+def node_names(t):
+    return {fn.name for fn in nodes(t)}
+
+
+def assert_bits_equal(a, b):
+    assert a.dtype == b.dtype and a.shape == b.shape
+    assert np.array_equal(np.ascontiguousarray(a).view(np.uint8), np.ascontiguousarray(b).view(np.uint8))
+
+
+@pytest.mark.filterwarnings("ignore:invalid value encountered:RuntimeWarning")  # NaN through a GEMM
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("make, shape", [(mlp, (7, 6)), (cnn, (3, 2, 6, 6))])
+@pytest.mark.parametrize("special", [False, True])
+def test_pairs_give_the_same_bits_as_layers_one_by_one(make, shape, dtype, special):
+    dp.manual_seed(0)
+    model = make().to(dtype)
+    x = np.random.default_rng(1).standard_normal(shape).astype(dtype)
+    if special:
+        x = with_nans(x)
+    paired = run(model, x, lambda m, t: m(t))
+    reference = run(model, x, one_by_one)
+    for a, b in zip([paired[0], paired[1], *paired[2]], [reference[0], reference[1], *reference[2]]):
+        assert_bits_equal(a, b)
+
+
+@pytest.mark.parametrize("make, shape, pairs", [(mlp, (4, 6), 2), (cnn, (2, 2, 6, 6), 2)])
+def test_each_pair_is_one_node(make, shape, pairs):
+    model = make()
+    x = dp.randn(*shape)
+    assert len(nodes(model(x))) == len(nodes(one_by_one(model, x))) - pairs
+    names = node_names(model(x))
+    assert ("LinearReLU" in names) == (make is mlp) and ("Conv2dReLU" in names) == (make is cnn)
+    assert "ReLU" not in names
+
+
+def test_hooks_see_both_layers_and_the_pre_activation():
+    model = mlp()
+    seen = []
+    model[0].register_forward_hook(lambda m, args, out: seen.append(("linear", out.data.min() < 0)))
+    model[1].register_forward_pre_hook(lambda m, args: seen.append(("relu", None)))
+    x = dp.randn(16, 6)
+    out = model(x)
+    assert seen == [("linear", True), ("relu", None)]  # the Linear's own output, negatives and all
+    assert_bits_equal(out.data, one_by_one(model, x).data)
+
+
+def test_the_pairs_follow_changes_to_the_layers():
+    model = mlp()
+    x = dp.randn(4, 6)
+    model(x)
+    model[1] = nn.Tanh()
+    assert np.array_equal(model(x).data, one_by_one(model, x).data)
+    assert node_names(model(x)) == {"Linear", "Tanh", "LinearReLU"}
+    model.append(nn.ReLU())
+    assert model(x).grad_fn.name == "LinearReLU"
+    del model[-1]
+    assert model(x).grad_fn.name == "Linear"
+
+
+def test_a_subclass_keeps_its_own_forward():
+    class Doubled(nn.Linear):
+        def forward(self, input):
+            return super().forward(input) * 2
+
+    dp.manual_seed(0)
+    model = nn.Sequential(Doubled(3, 4), nn.ReLU())
+    x = dp.randn(5, 3)
+    assert np.array_equal(model(x).data, np.maximum(nn.Linear.forward(model[0], x).data * 2, 0))
+    assert model(x).grad_fn.name == "ReLU"
+
+
+def test_changing_the_output_in_place_before_backward_is_caught():
+    model = mlp()[:2]
+    out = model(dp.randn(4, 6))
+    with dp.no_grad():
+        out.add_(1)
+    with pytest.raises(RuntimeError, match="modified by an in-place operation"):
+        out.sum().backward()
+
+
+def test_second_backward_needs_retain_graph():
+    model = mlp()
+    loss = model(dp.randn(4, 6)).sum()
+    loss.backward(retain_graph=True)
+    first = [p.grad.data.copy() for p in model.parameters()]
+    loss.backward()
+    for p, g in zip(model.parameters(), first):
+        np.testing.assert_array_equal(p.grad.data, 2 * g)
+    with pytest.raises(RuntimeError, match="second time"):
+        loss.backward()
+
+
+def test_no_graph_under_no_grad():
+    model = cnn()
+    with dp.no_grad():
+        out = model(dp.randn(2, 2, 6, 6))
+    assert out.grad_fn is None and not out.requires_grad
+
+
+def test_a_bad_input_still_names_the_shapes():
+    with pytest.raises(ValueError, match=r"input of shape \(4, 5\) has 5 features but the weight of shape \(8, 6\)"):
+        mlp()(dp.randn(4, 5))
+    with pytest.raises(TypeError, match="input is float64 but the weight is float32"):
+        mlp()(dp.randn(4, 6, dtype=dp.float64))
