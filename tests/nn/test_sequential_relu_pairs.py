@@ -1,4 +1,5 @@
-"""Sequential runs a Linear or Conv2d followed by nn.ReLU as one graph node.
+"""Sequential runs a ReLU and a neighbour as one graph node: a Linear or Conv2d before
+it (the ReLU in place on the layer's output) or a MaxPool2d after it (pooled first).
 
 The pair must be invisible except in speed: the same outputs and gradients bit for bit as
 calling the layers one by one (the reference here), hooks that see every layer, a plan
@@ -20,7 +21,8 @@ def cnn():
     return nn.Sequential(
         nn.Conv2d(2, 4, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
         nn.Conv2d(4, 3, 3, padding=1, padding_mode="reflect"), nn.ReLU(),
-        nn.Flatten(), nn.Linear(3 * 3 * 3, 2),
+        nn.ReLU(), nn.MaxPool2d(3, stride=1, padding=1), nn.ReLU(), nn.MaxPool2d(2, ceil_mode=True),
+        nn.Flatten(), nn.Linear(3 * 2 * 2, 2),
     )
 
 
@@ -31,8 +33,10 @@ def one_by_one(model, x):
     return x
 
 
-def with_nans(x):
-    """Special values that ReLU must pass on as NumPy's maximum does."""
+def with_specials(x):
+    """Special values that ReLU must pass on as NumPy's maximum does, and a block of
+    negative values, whose pooling windows are all ties after the ReLU."""
+    x[..., :2, :] = -np.abs(x[..., :2, :])
     flat = x.reshape(-1)
     flat[::7], flat[3::11], flat[5::13] = np.nan, -np.inf, -0.0
     return x
@@ -76,21 +80,30 @@ def test_pairs_give_the_same_bits_as_layers_one_by_one(make, shape, dtype, speci
     model = make().to(dtype)
     x = np.random.default_rng(1).standard_normal(shape).astype(dtype)
     if special:
-        x = with_nans(x)
+        x = with_specials(x)
     paired = run(model, x, lambda m, t: m(t))
     reference = run(model, x, one_by_one)
     for a, b in zip([paired[0], paired[1], *paired[2]], [reference[0], reference[1], *reference[2]]):
         assert_bits_equal(a, b)
 
 
-@pytest.mark.parametrize("make, shape, pairs", [(mlp, (4, 6), 2), (cnn, (2, 2, 6, 6), 2)])
-def test_each_pair_is_one_node(make, shape, pairs):
+@pytest.mark.parametrize("make, shape, joined", [
+    (mlp, (4, 6), {"LinearReLU": 2}),
+    (cnn, (2, 2, 6, 6), {"MaxPool2dReLU": 3, "Conv2dReLU": 1}),  # conv, ReLU, pool: the pool takes the ReLU
+])
+def test_each_pair_is_one_node(make, shape, joined):
     model = make()
     x = dp.randn(*shape)
-    assert len(nodes(model(x))) == len(nodes(one_by_one(model, x))) - pairs
-    names = node_names(model(x))
-    assert ("LinearReLU" in names) == (make is mlp) and ("Conv2dReLU" in names) == (make is cnn)
-    assert "ReLU" not in names
+    graph = nodes(model(x))
+    assert len(graph) == len(nodes(one_by_one(model, x))) - sum(joined.values())
+    assert {name: sum(fn.name == name for fn in graph) for name in joined} == joined
+    assert "ReLU" not in node_names(model(x))
+
+
+def test_a_pool_returning_indices_is_not_joined():
+    model = nn.Sequential(nn.ReLU(), nn.MaxPool2d(2, return_indices=True))
+    out, indices = model(dp.randn(1, 2, 4, 4, requires_grad=True))
+    assert out.grad_fn.name == "MaxPool2d" and indices.shape == (1, 2, 2, 2)
 
 
 def test_hooks_see_both_layers_and_the_pre_activation():

@@ -79,12 +79,16 @@ def test_relu_integer_input_keeps_numpy_result():
 
 @pytest.mark.parametrize("layout", ["c", "channels_last", "strided"])
 @pytest.mark.parametrize("shape", [(64, 16, 28, 28), (3, 5, 7, 129), (ROW + 3,), (5, 3)])
-def test_relu_backward_is_grad_times_mask_bit_for_bit(shape, layout):
+@pytest.mark.parametrize("grad_layout", ["same", "c", "channels_last"])  # another layout: copied first
+def test_relu_backward_is_grad_times_mask_bit_for_bit(shape, layout, grad_layout):
     rng = np.random.default_rng(1)
     x = LAYOUTS[layout](special(shape, np.float32, rng))
     t = dp.Tensor(x, requires_grad=True)
     out = dp.relu(t)
-    g = LAYOUTS[layout](special(shape, np.float32, rng))  # non-finite gradients as well
+    if grad_layout == "same":
+        g = LAYOUTS[layout](special(shape, np.float32, rng))  # non-finite gradients as well
+    else:
+        g = LAYOUTS[grad_layout](special(x.shape, np.float32, rng))
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)  # inf * 0
         out.backward(dp.Tensor(g))

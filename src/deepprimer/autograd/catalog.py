@@ -418,6 +418,8 @@ NN_OPS = [
     case("linear_relu", _then_relu("nn_ops.linear_relu", "linear"), real(5, 4), real(3, 4), real(3)),
     case("linear_relu_3d_nobias", _then_relu("nn_ops.linear_relu", "linear"), real(2, 5, 4), real(3, 4)),
     case("conv2d_relu", _then_relu("conv.conv2d_relu", "conv2d", padding=1), real(2, 3, 5, 4), real(4, 3, 3, 3), real(4)),
+    case("max_pool2d_relu", _then_relu("pooling.max_pool2d_relu", "max_pool2d", kernel_size=2), real(2, 3, 4, 6)),
+    case("max_pool2d_relu_overlap", _then_relu("pooling.max_pool2d_relu", "max_pool2d", kernel_size=3, stride=1, padding=1), real(1, 2, 5, 4)),
     case("conv2d_relu_stride_groups", _then_relu("conv.conv2d_relu", "conv2d", stride=2, groups=2), real(1, 4, 5, 5), real(6, 2, 2, 2), real(6)),
     case("bce_logits", lambda lib, F, x, t: F.binary_cross_entropy_with_logits(x, t), real(4, 3), unit(4, 3)),
     case("bce_logits_target_grad_pos_weight", lambda lib, F, x, t, pw: F.binary_cross_entropy_with_logits(x, t, pos_weight=pw, reduction="sum"), real(4, 3), unit(4, 3), const(positive(3))),

@@ -10,8 +10,9 @@ from .activation import ReLU
 from .conv import Conv2d
 from .linear import Linear
 from .module import Module, Parameter
+from .pooling import MaxPool2d
 
-ABSORB_A_RELU = (Linear, Conv2d)  # layers with forward_relu: their output and a ReLU as one node
+ABSORB_A_RELU = (Linear, Conv2d)  # layers whose forward_relu applies a ReLU to their output
 
 
 def _index(idx, length, kind):
@@ -21,32 +22,45 @@ def _index(idx, length, kind):
     return idx % length
 
 
-class _ThenReLU:
-    """A layer and the ``nn.ReLU`` after it, called as one graph node (``layer.forward_relu``).
+class _WithReLU:
+    """An ``nn.ReLU`` and its neighbour in a Sequential, called as one graph node.
 
-    The ReLU then works in place on the layer's fresh output (ops.elementwise.ReLUAfter):
-    one array, one node and one pass fewer per pair, the same values and gradients bit for
-    bit. A forward hook on either module must see both calls, so then they run one by one.
+    ``owner.forward_relu`` runs both (ops.elementwise.ReLUAfter): a Linear or Conv2d
+    applies the ReLU in place on its fresh output; a max-pool after the ReLU pools first
+    and applies the ReLU to the smaller pooled array. One array, one node and one pass
+    fewer per pair, the same values and gradients bit for bit. A forward hook on either
+    module must see both calls, so then they run one after the other.
     """
 
-    def __init__(self, layer, relu):
-        self.layer, self.relu = layer, relu
+    def __init__(self, first, second, owner):
+        self.first, self.second, self.owner = first, second, owner
 
     def __call__(self, input):
-        layer, relu = self.layer, self.relu
-        if layer._forward_hooks or layer._forward_pre_hooks or relu._forward_hooks or relu._forward_pre_hooks:
-            return relu(layer(input))
-        return layer.forward_relu(input)
+        first, second = self.first, self.second
+        if first._forward_hooks or first._forward_pre_hooks or second._forward_hooks or second._forward_pre_hooks:
+            return second(first(input))
+        return self.owner.forward_relu(input)
+
+
+def _pools_after_relu(layer):
+    """Whether ``layer`` is a max-pool that may run before the ReLU preceding it."""
+    return type(layer) is MaxPool2d and not layer.return_indices
 
 
 def _pair_relus(layers):
-    """``layers`` with each (Linear or Conv2d, ReLU) pair replaced by one :class:`_ThenReLU`.
-    Exact types only: a subclass may have its own forward."""
-    steps, i = [], 0
-    while i < len(layers):
+    """``layers`` with each ReLU joined to a neighbour as one :class:`_WithReLU` step: to
+    a max-pool after it (conv, ReLU, pool: the ReLU then runs on the pooled array), else to
+    a Linear or Conv2d before it. Exact types only: a subclass may have its own forward."""
+    steps, i, n = [], 0, len(layers)
+    while i < n:
         layer = layers[i]
-        if type(layer) in ABSORB_A_RELU and i + 1 < len(layers) and type(layers[i + 1]) is ReLU:
-            steps.append(_ThenReLU(layer, layers[i + 1]))
+        after = layers[i + 1] if i + 1 < n else None
+        if type(layer) is ReLU and _pools_after_relu(after):
+            steps.append(_WithReLU(layer, after, owner=after))
+            i += 2
+        elif (type(layer) in ABSORB_A_RELU and type(after) is ReLU
+              and not (i + 2 < n and _pools_after_relu(layers[i + 2]))):
+            steps.append(_WithReLU(layer, after, owner=layer))
             i += 2
         else:
             steps.append(layer)
@@ -73,8 +87,8 @@ class Sequential(Module):
         return input
 
     def _steps(self):
-        """The layers to call in order, with each Linear or Conv2d that an ``nn.ReLU``
-        follows paired with it (:class:`_ThenReLU`). Remade when the layers change."""
+        """The layers to call in order, each ReLU joined to a neighbour (:func:`_pair_relus`).
+        Remade when the layers change."""
         layers = tuple(self._modules.values())
         plan = self.__dict__.get("_plan")
         if plan is None or plan[0] != layers:

@@ -37,6 +37,13 @@ class MaxPool2d(Module):
             ceil_mode=self.ceil_mode, return_indices=self.return_indices,
         )
 
+    def forward_relu(self, input):
+        """self(relu(input)) as one graph node, computed as relu(self(input)) (the same: the
+        maximum commutes with ReLU) on the smaller pooled array: how Sequential runs a ReLU
+        followed by a MaxPool2d. Not for ``return_indices=True``."""
+        return _pool.max_pool2d_relu(input, self.kernel_size, self.stride, self.padding, self.dilation,
+                                     ceil_mode=self.ceil_mode)
+
     def extra_repr(self):
         return (
             f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}, "

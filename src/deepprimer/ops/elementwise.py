@@ -368,6 +368,21 @@ def _relu(a, inplace=False):
     return res if order is None else res.transpose(xp.argsort(order))  # back to a's axis order
 
 
+def _relu_grad(grad, out):
+    """ReLU's backward, ``grad * (out > 0)``, in ``out``'s memory layout.
+
+    NumPy runs a binary op on two arrays laid out differently (an NCHW gradient against a
+    channels-last output) ~15x slower than on two laid out alike: (64, 32, 7, 7) 359 us
+    against 22. A copy of the gradient into the output's layout costs about as much as
+    the product, so a gradient in another layout is copied first.
+    """
+    if grad.strides == out.strides or grad.shape != out.shape:
+        return grad * (out > 0)
+    like = xp.empty_like(out)
+    like[...] = grad
+    return xp.multiply(like, out > 0, out=like)
+
+
 class ReLU(Function):
     """max(0, x); derivative 1 where x > 0, else 0."""
 
@@ -378,7 +393,7 @@ class ReLU(Function):
 
     def backward(self, grad):
         (out,) = self.saved
-        return grad * (out > 0)
+        return _relu_grad(grad, out)
 
 
 class ReLUAfter:
@@ -389,19 +404,23 @@ class ReLUAfter:
     incoming gradient with the ReLU's derivative, 1 where the output is > 0, before the
     layer's own backward. Against a layer node and a ReLU node: one array, one node and
     one pass over the output fewer, with the same values and gradients bit for bit.
-    ``nn.Sequential`` runs a Linear or Conv2d followed by ``nn.ReLU`` this way.
+    ``nn.Sequential`` runs a Linear or Conv2d followed by ``nn.ReLU`` this way, and a ReLU
+    followed by a max-pool as relu(maxpool(x)) (see ops.pooling.MaxPool2dReLU).
 
     The output is saved after the layer's own arrays, so the layer's backward must read
-    ``self.saved`` by position from the front.
+    ``self.saved`` by position from the front. A layer whose backward reads its own output
+    sets ``relu_in_place = False``: the ReLU then writes a new array.
     """
 
+    relu_in_place = True
+
     def forward(self, *args, **kwargs):
-        out = _relu(super().forward(*args, **kwargs), inplace=True)
+        out = _relu(super().forward(*args, **kwargs), inplace=self.relu_in_place)
         self.save_for_backward(*self.saved, out)
         return out
 
     def backward(self, grad):
-        return super().backward(grad * (self.saved[-1] > 0))
+        return super().backward(_relu_grad(grad, self.saved[-1]))
 
 
 class LeakyReLU(Function):

@@ -34,6 +34,7 @@ from ..autograd import Function
 from ..backend import xp
 from ..tensor import Tensor
 from .conv import channels_last, fresh, kernel_taps, ntuple
+from .elementwise import ReLUAfter
 
 # ---- shared helpers -----------------------------------------------------------------------
 
@@ -203,7 +204,7 @@ class MaxPool2d(Function):
             yield t, hit
 
     def backward(self, grad):
-        vp, out, wins = self.saved
+        vp, out, wins = self.saved[:3]  # MaxPool2dReLU saves its output after them
         x_shape, pad_shape, last, kernel, stride, pads, dilation, out_hw = self.geometry
         g = _grad_layout(grad, last)
         if kernel[0] * kernel[1] > 2 and not g.flags.c_contiguous:
@@ -328,18 +329,38 @@ def _flat_indices(winner, last, x_shape, kernel, stride, pads, dilation):
     return xp.ascontiguousarray(rows * w_in + cols)
 
 
+class MaxPool2dReLU(ReLUAfter, MaxPool2d):
+    """relu(maxpool(x)) as one node (see ReLUAfter): how Sequential runs a ReLU followed by
+    a max-pool. The maximum commutes with ReLU (a non-decreasing function): the pool of the
+    ReLU's output equals the ReLU of the pool's output, values and gradients alike, and the
+    ReLU then runs on the pooled array, kH*kW times smaller. Backward finds the winners by
+    the pooled output, so the ReLU writes a new array."""
+
+    relu_in_place = False
+
+
 def max_pool2d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False, return_indices=False):
     """torch's F.max_pool2d on (N, C, H, W) or (C, H, W) input; ``stride`` defaults to the kernel.
 
     With ``return_indices``, also the argmax of each window as a flat index into its
     (H, W) input plane (int64), as torch returns it.
     """
+    return _max_pool2d(MaxPool2d, input, kernel_size, stride, padding, dilation, ceil_mode, return_indices)
+
+
+def max_pool2d_relu(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False):
+    """relu(max_pool2d(...)), equal to max_pool2d(relu(...)), as one graph node (:class:`MaxPool2dReLU`)."""
+    return _max_pool2d(MaxPool2dReLU, input, kernel_size, stride, padding, dilation, ceil_mode, False)
+
+
+def _max_pool2d(fn, input, kernel_size, stride, padding, dilation, ceil_mode, return_indices):
+    """Check max_pool2d's arguments, then apply ``fn`` (MaxPool2d or MaxPool2dReLU)."""
     op = "max_pool2d"
     x, unbatched = _batched(input, op)
     kernel, stride, padding, dilation = _pool_args(kernel_size, stride, padding, dilation, op)
     out_hw, pads = _pool_geometry(x, kernel, stride, padding, dilation, ceil_mode, op, "effective")
     sink = [] if return_indices else None
-    out = MaxPool2d.apply(x, kernel, stride, pads, dilation, out_hw, sink)
+    out = fn.apply(x, kernel, stride, pads, dilation, out_hw, sink)
     if unbatched:
         out = out.squeeze(0)
     if not return_indices:
