@@ -29,7 +29,7 @@ def run(fn, leaves, kwargs, seed):
     out = fn(*leaves, **kwargs)
     grad = np.random.default_rng(seed).standard_normal(out.shape)
     out.backward(dp.tensor(grad))
-    return out.data, [None if t is None else t.grad.data for t in leaves]
+    return out.data, [None if t is None or t.grad is None else t.grad.data for t in leaves]
 
 
 def assert_same(fast, reference, arrays, kwargs, layout="first"):
@@ -74,6 +74,30 @@ CONV2D_CASES = [
 def test_conv2d_matches_reference(xs, ws, bias, kwargs, layout):
     arrays = [normal(*xs), normal(*ws), normal(ws[0]) if bias else None]
     assert_same(C.conv2d, R.conv2d_reference, arrays, kwargs, layout)
+
+
+@pytest.mark.parametrize("keep_cols", [True, False])  # im2col kept by forward, or rebuilt in backward
+@pytest.mark.parametrize("layout", ["first", "last"])
+@pytest.mark.parametrize("frozen", [(), ("weight",), ("bias",), ("weight", "bias")])
+def test_the_bias_column_gives_every_gradient_asked_for(monkeypatch, keep_cols, layout, frozen):
+    """With one group the bias rides in the GEMM as the weight of a column of ones; any
+    mix of frozen and trainable weight and bias gets the reference's gradients."""
+    if not keep_cols:
+        monkeypatch.setattr(C, "KEEP_COLS_AT_MOST", -1)
+    arrays = [normal(2, 3, 6, 7), normal(4, 3, 3, 3), normal(4)]
+    kwargs = {"padding": 1}
+    fast = [leaf(arrays[0], layout), leaf(arrays[1]), leaf(arrays[2])]
+    slow = [leaf(a) for a in arrays]
+    for i, name in ((1, "weight"), (2, "bias")):
+        if name in frozen:
+            fast[i].requires_grad = slow[i].requires_grad = False
+    out_a, grads_a = run(C.conv2d, fast, kwargs, 2)
+    out_b, grads_b = run(R.conv2d_reference, slow, kwargs, 2)
+    np.testing.assert_allclose(out_a, out_b, rtol=1e-10, atol=1e-12)
+    for t, ga, gb in zip(fast, grads_a, grads_b):
+        assert (ga is None) == (gb is None) == (not t.requires_grad)
+        if ga is not None:
+            np.testing.assert_allclose(ga, gb, rtol=1e-10, atol=1e-12)
 
 
 @pytest.mark.parametrize("kwargs", [
