@@ -71,8 +71,9 @@ def sum_keepdims(x, axis):
     with a vector of ones (the twin of :func:`column_sums`).
 
     NumPy reduces each row in its own short inner loop, while BLAS runs down all the rows
-    at once: (64, 10) 1.7 -> 0.8 us, (4096, 64) 81 -> 11 us, (1024, 128) 28 -> 5 us. Only the
-    order of the additions differs from NumPy's pairwise sum, not the accuracy.
+    at once: (64, 10) 1.7 -> 0.8 us, (4096, 64) 81 -> 11 us, (1024, 128) 28 -> 5 us. The
+    additions run in a few sequential lanes instead of NumPy's pairwise tree: float32 rows
+    of 1000-8000 values came out ~1e-7 relative, against NumPy's ~5e-8.
     """
     c = x.shape[-1] if x.ndim else 0
     if (axis != x.ndim - 1 or x.dtype.char not in "fd" or not 0 < c <= SHARED_ONES_AT_MOST

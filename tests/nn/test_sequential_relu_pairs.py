@@ -87,17 +87,18 @@ def test_pairs_give_the_same_bits_as_layers_one_by_one(make, shape, dtype, speci
         assert_bits_equal(a, b)
 
 
-@pytest.mark.parametrize("make, shape, joined", [
-    (mlp, (4, 6), {"LinearReLU": 2}),
-    (cnn, (2, 2, 6, 6), {"MaxPool2dReLU": 3, "Conv2dReLU": 1}),  # conv, ReLU, pool: the pool takes the ReLU
+@pytest.mark.parametrize("make, shape, joined, alone", [
+    (mlp, (4, 6), {"LinearReLU": 2}, 0),
+    # conv, ReLU, pool: the pool takes the ReLU; the overlapping 3x3 pool cannot, its ReLU stays
+    (cnn, (2, 2, 6, 6), {"MaxPool2dReLU": 2, "Conv2dReLU": 1}, 1),
 ])
-def test_each_pair_is_one_node(make, shape, joined):
+def test_each_pair_is_one_node(make, shape, joined, alone):
     model = make()
     x = dp.randn(*shape)
     graph = nodes(model(x))
     assert len(graph) == len(nodes(one_by_one(model, x))) - sum(joined.values())
     assert {name: sum(fn.name == name for fn in graph) for name in joined} == joined
-    assert "ReLU" not in node_names(model(x))
+    assert sum(fn.name == "ReLU" for fn in graph) == alone
 
 
 def test_a_pool_returning_indices_is_not_joined():
@@ -175,3 +176,54 @@ def test_a_bad_input_still_names_the_shapes():
         mlp()(dp.randn(4, 5))
     with pytest.raises(TypeError, match="input is float64 but the weight is float32"):
         mlp()(dp.randn(4, 6, dtype=dp.float64))
+
+
+def test_asking_for_indices_after_the_first_call_is_honoured():
+    model = nn.Sequential(nn.ReLU(), nn.MaxPool2d(2))
+    x = dp.randn(2, 3, 4, 4)
+    assert model(x).grad_fn is None and model(x).shape == (2, 3, 2, 2)
+    model[1].return_indices = True
+    out, indices = model(x)
+    assert out.shape == indices.shape == (2, 3, 2, 2) and indices.dtype == np.int64
+
+
+@pytest.mark.parametrize("where", ["instance", "class"])
+def test_a_replaced_forward_is_called(monkeypatch, where):
+    model = mlp()
+    x = dp.randn(3, 6)
+    if where == "instance":
+        monkeypatch.setattr(model[0], "forward", lambda input: nn.Linear.forward(model[0], input) * 0 - 1)
+    else:
+        original = nn.Linear.forward
+        monkeypatch.setattr(nn.Linear, "forward", lambda self, input: original(self, input) * 0 - 1)
+    assert_bits_equal(model(x).data, one_by_one(model, x).data)
+    joined = sum(fn.name == "LinearReLU" for fn in nodes(model(x)))
+    assert joined == (1 if where == "instance" else 0)  # the other Linear is still as written
+
+
+@pytest.mark.parametrize("pool", [
+    nn.MaxPool2d((1, 2), dilation=(1, 4), padding=(0, 2)),  # windows made of padding only: -inf
+    nn.MaxPool2d(3, stride=1, padding=1),  # overlapping windows
+])
+def test_pools_that_could_tell_are_not_joined(pool):
+    model = nn.Sequential(nn.ReLU(), pool)
+    x = -np.abs(np.random.default_rng(2).standard_normal((2, 3, 6, 6)))
+    x[0, 0, 0, 0] = -0.0
+    paired = run(model, x, lambda m, t: m(t))
+    reference = run(model, x, one_by_one)
+    for a, b in zip(paired[:2], reference[:2]):
+        assert_bits_equal(a, b)
+    assert "MaxPool2dReLU" not in node_names(model(dp.tensor(x, requires_grad=True)))
+
+
+def test_copies_and_pickles_carry_the_layers_not_the_plan():
+    import copy
+    import pickle
+
+    model = cnn()
+    x = dp.randn(2, 2, 6, 6)
+    expected = model(x).data
+    for clone in (copy.deepcopy(model), pickle.loads(pickle.dumps(model))):
+        assert "_Sequential__plan" not in clone.__dict__
+        assert np.array_equal(clone(x).data, expected)
+        assert clone._Sequential__plan[1][1].owner is clone[2]  # steps over the clone's own layers

@@ -359,12 +359,15 @@ def _ce(**kw):
     return lambda lib, F, x, t: F.cross_entropy(x, t, **kw)
 
 
-def _then_relu(fused, layer, **settings):
-    """deepprimer's layer-then-ReLU node (``deepprimer.ops.<fused>``, what Sequential runs
-    for a Linear or Conv2d followed by a ReLU) against ``F.relu(F.<layer>(...))``."""
+def _then_relu(fused, layer, relu_first=False, **settings):
+    """deepprimer's node of a layer and a ReLU (``deepprimer.ops.<fused>``, what Sequential
+    runs) against torch's two calls: ``F.relu(F.<layer>(...))``, or with ``relu_first``
+    ``F.<layer>(F.relu(x), ...)`` (a ReLU followed by a max-pool, which deepprimer pools first)."""
     def fn(lib, F, *tensors):
         if lib.__name__ == "deepprimer":
             return attrgetter(fused)(lib.ops)(*tensors, **settings)
+        if relu_first:
+            return getattr(F, layer)(F.relu(tensors[0]), *tensors[1:], **settings)
         return F.relu(getattr(F, layer)(*tensors, **settings))
     return fn
 
@@ -418,8 +421,8 @@ NN_OPS = [
     case("linear_relu", _then_relu("nn_ops.linear_relu", "linear"), real(5, 4), real(3, 4), real(3)),
     case("linear_relu_3d_nobias", _then_relu("nn_ops.linear_relu", "linear"), real(2, 5, 4), real(3, 4)),
     case("conv2d_relu", _then_relu("conv.conv2d_relu", "conv2d", padding=1), real(2, 3, 5, 4), real(4, 3, 3, 3), real(4)),
-    case("max_pool2d_relu", _then_relu("pooling.max_pool2d_relu", "max_pool2d", kernel_size=2), real(2, 3, 4, 6)),
-    case("max_pool2d_relu_overlap", _then_relu("pooling.max_pool2d_relu", "max_pool2d", kernel_size=3, stride=1, padding=1), real(1, 2, 5, 4)),
+    case("max_pool2d_relu", _then_relu("pooling.max_pool2d_relu", "max_pool2d", True, kernel_size=2), real(2, 3, 4, 6)),
+    case("max_pool2d_relu_3x3_padded", _then_relu("pooling.max_pool2d_relu", "max_pool2d", True, kernel_size=3, padding=1), real(1, 2, 7, 5)),
     case("conv2d_relu_stride_groups", _then_relu("conv.conv2d_relu", "conv2d", stride=2, groups=2), real(1, 4, 5, 5), real(6, 2, 2, 2), real(6)),
     case("bce_logits", lambda lib, F, x, t: F.binary_cross_entropy_with_logits(x, t), real(4, 3), unit(4, 3)),
     case("bce_logits_target_grad_pos_weight", lambda lib, F, x, t, pw: F.binary_cross_entropy_with_logits(x, t, pos_weight=pw, reduction="sum"), real(4, 3), unit(4, 3), const(positive(3))),

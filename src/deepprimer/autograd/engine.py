@@ -157,10 +157,11 @@ def run_backward(roots, retain_graph=False, capture=None):
             data = t.data
             if type(g) is ndarray and g.shape == data.shape and g.dtype == data.dtype:
                 # may later contributions be added into this array in place? Not if it is
-                # the incoming gradient, a view of another array, or handed to two inputs
-                owned = fresh or (g is not grad and g.base is None and not (
+                # the incoming gradient, a view of another array, or handed to two inputs,
+                # unless the Function promises new, unshared arrays (fresh_grads)
+                owned = g is not grad and (fresh or (g.base is None and not (
                     shared if shared is not None else (shared := _repeats(grads))
-                ))
+                )))
             else:
                 fitted = _fit(g, t, fn)
                 g, owned = fitted, fitted is not g

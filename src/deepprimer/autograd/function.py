@@ -32,7 +32,8 @@ class Function:
     retained_by = None  # weakref to the output, set by Tensor.retain_grad()
     # True where backward always returns new arrays, one per input, neither shared nor kept
     # (a GEMM's result, say): the engine may then add into them in place, and hand them to
-    # leaves as their .grad, without checking (see engine.run_backward)
+    # leaves as their .grad, without checking (see engine.run_backward). Subclasses inherit
+    # it: one whose backward returns anything else must set it back to False.
     fresh_grads = False
 
     def save_for_backward(self, *arrays):

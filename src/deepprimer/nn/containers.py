@@ -6,13 +6,10 @@ theirs, so their parameters are found, saved and moved, and leave ``forward`` to
 import operator
 from collections import OrderedDict
 
-from .activation import ReLU
-from .conv import Conv2d
-from .linear import Linear
 from .module import Module, Parameter
-from .pooling import MaxPool2d
+from .relu_pairs import pair_relus
 
-ABSORB_A_RELU = (Linear, Conv2d)  # layers whose forward_relu applies a ReLU to their output
+_PLAN = "_Sequential__plan"  # where Sequential keeps its steps: no child can be named so by accident
 
 
 def _index(idx, length, kind):
@@ -20,52 +17,6 @@ def _index(idx, length, kind):
     if not -length <= idx < length:
         raise IndexError(f"{kind}: index {idx} is out of range for {length} modules")
     return idx % length
-
-
-class _WithReLU:
-    """An ``nn.ReLU`` and its neighbour in a Sequential, called as one graph node.
-
-    ``owner.forward_relu`` runs both (ops.elementwise.ReLUAfter): a Linear or Conv2d
-    applies the ReLU in place on its fresh output; a max-pool after the ReLU pools first
-    and applies the ReLU to the smaller pooled array. One array, one node and one pass
-    fewer per pair, the same values and gradients bit for bit. A forward hook on either
-    module must see both calls, so then they run one after the other.
-    """
-
-    def __init__(self, first, second, owner):
-        self.first, self.second, self.owner = first, second, owner
-
-    def __call__(self, input):
-        first, second = self.first, self.second
-        if first._forward_hooks or first._forward_pre_hooks or second._forward_hooks or second._forward_pre_hooks:
-            return second(first(input))
-        return self.owner.forward_relu(input)
-
-
-def _pools_after_relu(layer):
-    """Whether ``layer`` is a max-pool that may run before the ReLU preceding it."""
-    return type(layer) is MaxPool2d and not layer.return_indices
-
-
-def _pair_relus(layers):
-    """``layers`` with each ReLU joined to a neighbour as one :class:`_WithReLU` step: to
-    a max-pool after it (conv, ReLU, pool: the ReLU then runs on the pooled array), else to
-    a Linear or Conv2d before it. Exact types only: a subclass may have its own forward."""
-    steps, i, n = [], 0, len(layers)
-    while i < n:
-        layer = layers[i]
-        after = layers[i + 1] if i + 1 < n else None
-        if type(layer) is ReLU and _pools_after_relu(after):
-            steps.append(_WithReLU(layer, after, owner=after))
-            i += 2
-        elif (type(layer) in ABSORB_A_RELU and type(after) is ReLU
-              and not (i + 2 < n and _pools_after_relu(layers[i + 2]))):
-            steps.append(_WithReLU(layer, after, owner=layer))
-            i += 2
-        else:
-            steps.append(layer)
-            i += 1
-    return tuple(steps)
 
 
 class Sequential(Module):
@@ -87,13 +38,19 @@ class Sequential(Module):
         return input
 
     def _steps(self):
-        """The layers to call in order, each ReLU joined to a neighbour (:func:`_pair_relus`).
-        Remade when the layers change."""
+        """The layers to call in order, each ReLU joined to a neighbour as one graph node
+        where nobody can tell (relu_pairs.py). Remade on the first call after the layers
+        change (until then it still holds the old ones)."""
         layers = tuple(self._modules.values())
-        plan = self.__dict__.get("_plan")
+        plan = self.__dict__.get(_PLAN)
         if plan is None or plan[0] != layers:
-            plan = self._plan = (layers, _pair_relus(layers))
+            plan = self.__dict__[_PLAN] = (layers, pair_relus(layers))
         return plan[1]
+
+    def __getstate__(self):
+        state = self.__dict__.copy()
+        state.pop(_PLAN, None)  # remade on the first call: copies and pickles carry only the layers
+        return state
 
     def __getitem__(self, idx):
         if isinstance(idx, slice):

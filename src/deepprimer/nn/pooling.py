@@ -38,9 +38,10 @@ class MaxPool2d(Module):
         )
 
     def forward_relu(self, input):
-        """self(relu(input)) as one graph node, computed as relu(self(input)) (the same: the
-        maximum commutes with ReLU) on the smaller pooled array: how Sequential runs a ReLU
-        followed by a MaxPool2d. Not for ``return_indices=True``."""
+        """self(relu(input)) as one graph node, computed as relu(self(input)) on the smaller
+        pooled array: how Sequential runs a ReLU followed by a MaxPool2d whose windows
+        neither overlap nor dilate (then the two agree bit for bit; nn/relu_pairs.py).
+        Not for ``return_indices=True``."""
         return _pool.max_pool2d_relu(input, self.kernel_size, self.stride, self.padding, self.dilation,
                                      ceil_mode=self.ceil_mode)
 

@@ -13,8 +13,10 @@ field") under it. The fast path turns all of them into one matrix product:
 2. im2col: an ``as_strided`` view of shape (N, Ho, Wo, kH, kW, C), whose row (n, i, j) is
    the receptive field of output pixel (i, j), is copied once into a reused matrix
    ``cols`` of shape (N*Ho*Wo, kH*kW*C).
-3. One GEMM with the weight as a (kH*kW*C, O) matrix gives the output as (N*Ho*Wo, O);
-   the bias is added in place. The result is handed out as an (N, O, Ho, Wo) view of
+3. One GEMM with the weight as a (kH*kW*C, O) matrix gives the output as (N*Ho*Wo, O).
+   The bias rides in it: ``cols`` gets a last column of ones and the weight matrix the
+   bias as its last row, which costs less than a pass over the output (with groups, the
+   bias is added to the output instead). The result is handed out as an (N, O, Ho, Wo) view of
    that channels-last array, with no copy back. Elementwise ops and the pooling kernels
    keep that memory layout, so the next conv's step 1 is a plain contiguous copy.
 
@@ -24,10 +26,12 @@ array, each tap's block one strided window of the input, and used transposed.
 
 Backward, with g the output gradient as an (N*Ho*Wo, O) matrix:
 
-    dW = g^T @ cols          (one GEMM; forward keeps cols when it is under
-                              KEEP_COLS_AT_MOST bytes, else it is rebuilt from the
-                              saved padded input, kH*kW times smaller than cols)
-    db = ones @ g            (a GEMV: the sum over every output pixel)
+    dW = (cols^T @ g)^T      (one GEMM, in the orientation BLAS runs faster here;
+                              forward keeps cols when it is under KEEP_COLS_AT_MOST
+                              bytes, else it is rebuilt from the saved padded input,
+                              kH*kW times smaller than cols)
+    db = the sum of g over every output pixel: the last row of dW's GEMM, through
+                             the column of ones (with groups, a GEMV ones @ g)
     dx = col2im(g @ W)       one kernel tap at a time: tap (a, b)'s (N*Ho*Wo, C) block
                              g @ W_ab is added into the padded input gradient at the
                              window that tap reads (shifted by (a, b), strided by stride)
@@ -349,6 +353,7 @@ def rows_times_cols(rows, cols, groups):
     With one group it is computed as (cols^T @ rows)^T: the same product, which OpenBLAS
     runs faster in this orientation for a long M and short O and K (the CNN benchmark's
     (50176, 16) x (50176, 9): 250 -> 190 us; (12544, 32) x (12544, 144): 632 -> 576 us).
+    The result is then a transposed (Fortran-ordered) view.
     """
     if groups == 1:
         return (cols[0].T @ rows).T[None]
@@ -373,11 +378,12 @@ class Conv2d(Function):
         xpad = padded(x, pads, last)
         # keep the im2col matrix for the weight gradient when it is small enough: rebuilding
         # it in backward costs as much as building it here. Kept, it replaces the padded input.
-        keep = self.needs_input_grad[1] and n * ho * wo * kh * kw * x.shape[1] * x.itemsize <= KEEP_COLS_AT_MOST
+        fold = bias is not None and groups == 1
+        keep = self.needs_input_grad[1] and n * ho * wo * (kh * kw * x.shape[1] + fold) * x.itemsize <= KEEP_COLS_AT_MOST
         # the bias as the weight of a column of ones: the GEMM adds it, and the weight
         # gradient's GEMM yields its gradient (the CNN benchmark's step: ~2% faster than
         # a separate pass over the output and a column sum of its gradient)
-        self.folded = fold = bias is not None and groups == 1
+        self.folded = fold
         cols = im2col(xpad, last, (kh, kw), stride, dilation, (ho, wo), groups, keep=keep, ones=fold)
         wm = weight_matrix(weight, groups)
         if fold:
@@ -405,7 +411,7 @@ class Conv2d(Function):
                 if need_b:
                     grad_b = product[0, :, -1].copy()
                 product = product[:, :, :-1]
-            grad_w = weight_from_matrix(product, w_shape)
+            grad_w = xp.ascontiguousarray(weight_from_matrix(product, w_shape))  # C order, as the weight
         grad_x = None
         if need_x:
             grad_x = col2im(rows, wm, x_shape, pads, last, w_shape[2:], stride, dilation, out_hw)

@@ -376,8 +376,8 @@ def _relu_grad(grad, out):
     against 22. A copy of the gradient into the output's layout costs about as much as
     the product, so a gradient in another layout is copied first.
     """
-    if grad.strides == out.strides or grad.shape != out.shape:
-        return grad * (out > 0)
+    if grad.strides == out.strides or grad.shape != out.shape or 0 in grad.strides:
+        return grad * (out > 0)  # alike, or a broadcast gradient (of a sum), read as it is
     like = xp.empty_like(out)
     like[...] = grad
     return xp.multiply(like, out > 0, out=like)

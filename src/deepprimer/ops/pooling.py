@@ -331,10 +331,12 @@ def _flat_indices(winner, last, x_shape, kernel, stride, pads, dilation):
 
 class MaxPool2dReLU(ReLUAfter, MaxPool2d):
     """relu(maxpool(x)) as one node (see ReLUAfter): how Sequential runs a ReLU followed by
-    a max-pool. The maximum commutes with ReLU (a non-decreasing function): the pool of the
-    ReLU's output equals the ReLU of the pool's output, values and gradients alike, and the
-    ReLU then runs on the pooled array, kH*kW times smaller. Backward finds the winners by
-    the pooled output, so the ReLU writes a new array."""
+    a max-pool. ReLU is non-decreasing, so the maximum of ReLU'd values is the ReLU of the
+    maximum: when every window holds an input element and no two overlap (dilation 1,
+    stride >= kernel; nn/relu_pairs.py checks) the pool of the ReLU's output and the ReLU
+    of the pool's output agree bit for bit, values and gradients, and the ReLU runs on the
+    pooled array, kH*kW times smaller. Backward may find the winners by the pooled output,
+    so the ReLU writes a new array."""
 
     relu_in_place = False
 
