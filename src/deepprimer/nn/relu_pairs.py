@@ -22,12 +22,6 @@ WRITTEN_FORWARD = {cls: cls.forward for cls in (Linear, Conv2d, MaxPool2d, ReLU)
 RELU_ABSORBERS = (Linear, Conv2d)  # layers whose forward_relu applies a ReLU to their output
 
 
-def as_written(module):
-    """No forward hooks, and the forward its class was written with."""
-    return not (module._forward_hooks or module._forward_pre_hooks or "forward" in module.__dict__) \
-        and type(module).forward is WRITTEN_FORWARD[type(module)]
-
-
 def _pair(value):
     return (value, value) if isinstance(value, int) else tuple(value)
 
@@ -45,16 +39,23 @@ def pool_may_go_first(pool):
 
 class WithReLU:
     """An ``nn.ReLU`` and its neighbour, called as one node through ``owner.forward_relu``
-    (``owner`` is the neighbour), or one after the other when a module would notice."""
+    (``owner`` is the neighbour), or one after the other when a module would notice: a
+    forward hook, a forward replaced on the instance or the class, a pool that may not go
+    first. Checked at every call (the checks are written out: this runs per layer per step)."""
 
     def __init__(self, first, second, owner):
         self.first, self.second, self.owner = first, second, owner
+        self.written = (WRITTEN_FORWARD[type(first)], WRITTEN_FORWARD[type(second)])
 
     def __call__(self, input):
         first, second, owner = self.first, self.second, self.owner
-        if as_written(first) and as_written(second) and (owner is first or pool_may_go_first(owner)):
-            return owner.forward_relu(input)
-        return second(first(input))
+        forward_1, forward_2 = self.written
+        if (first._forward_hooks or first._forward_pre_hooks or second._forward_hooks or second._forward_pre_hooks
+                or "forward" in first.__dict__ or "forward" in second.__dict__
+                or type(first).forward is not forward_1 or type(second).forward is not forward_2
+                or (owner is second and not pool_may_go_first(owner))):
+            return second(first(input))
+        return owner.forward_relu(input)
 
 
 def pair_relus(layers):
