@@ -60,7 +60,7 @@ class Adam(Optimizer):
         if weight_decay != 0 and group["decoupled_weight_decay"]:
             p *= 1.0 - lr * weight_decay
             g, _ = _effective_grad(p, g, 0.0, group["maximize"])
-        else:
+        elif weight_decay != 0 or group["maximize"]:  # else g is used as it is
             g, _ = _effective_grad(p, g, weight_decay, group["maximize"])
 
         m = state["exp_avg"].data
