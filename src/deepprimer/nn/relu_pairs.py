@@ -7,10 +7,11 @@ fewer (~3% of the benchmarks' small MLP step). The same for a Conv2d. A ReLU fol
 by a max-pool is joined to the pool instead, as relu(maxpool(x)): the maximum of ReLU'd
 values is the ReLU of the maximum, and the pooled array is 4x smaller.
 
-Nobody can tell the difference: the values and gradients are the same bit for bit, and
-whenever a module would notice (a forward hook, a ``forward`` replaced on the instance or
-the class, a pool that returns indices or whose windows overlap) the two modules are
-simply called one after the other.
+The results cannot tell the difference: the values and gradients are the same bit for
+bit, and whenever a module would notice (a forward hook, a ``forward`` replaced on the
+instance or the class, a pool that returns indices or whose windows overlap) the two
+modules are simply called one after the other. Only the graph shows it: ``grad_fn`` is a
+``<LinearReLUBackward>`` where the modules one by one leave a Linear and a ReLU node.
 """
 from .activation import ReLU
 from .conv import Conv2d
