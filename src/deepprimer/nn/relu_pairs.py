@@ -13,6 +13,7 @@ instance or the class, a pool that returns indices or whose windows overlap) the
 modules are simply called one after the other. Only the graph shows it: ``grad_fn`` is a
 ``<LinearReLUBackward>`` where the modules one by one leave a Linear and a ReLU node.
 """
+from ..ops.pooling import pool_args
 from .activation import ReLU
 from .conv import Conv2d
 from .linear import Linear
@@ -23,19 +24,13 @@ WRITTEN_FORWARD = {cls: cls.forward for cls in (Linear, Conv2d, MaxPool2d, ReLU)
 RELU_ABSORBERS = (Linear, Conv2d)  # layers whose forward_relu applies a ReLU to their output
 
 
-def _pair(value):
-    return (value, value) if isinstance(value, int) else tuple(value)
-
-
 def pool_may_go_first(pool):
     """Whether max-pool ``pool`` may run before the ReLU in front of it, to the same bits:
     every window must hold an input element (with dilation a window can be all padding,
     which pools to -inf, not 0), no two windows may overlap (else a zero gradient can come
     out with the other sign), and the caller must want one tensor (no indices)."""
-    kernel = _pair(pool.kernel_size)
-    stride = kernel if pool.stride is None else _pair(pool.stride)
-    return (not pool.return_indices and _pair(pool.dilation) == (1, 1)
-            and stride[0] >= kernel[0] and stride[1] >= kernel[1])
+    kernel, stride, _, dilation = pool_args(pool.kernel_size, pool.stride, pool.padding, pool.dilation, "MaxPool2d")
+    return not pool.return_indices and dilation == (1, 1) and stride[0] >= kernel[0] and stride[1] >= kernel[1]
 
 
 class WithReLU:

@@ -121,7 +121,8 @@ def _pool_geometry(x, kernel, stride, padding, dilation, ceil_mode, op, pad_limi
     return out_hw, tuple(pads)
 
 
-def _pool_args(kernel_size, stride, padding, dilation, op):
+def pool_args(kernel_size, stride, padding, dilation, op):
+    """(kernel, stride, padding, dilation) as pairs of ints, checked; the stride defaults to the kernel."""
     kernel = ntuple(kernel_size, 2, "kernel_size", op, minimum=1)
     if stride is None or (isinstance(stride, (tuple, list)) and len(stride) == 0):
         stride = kernel
@@ -359,7 +360,7 @@ def _max_pool2d(fn, input, kernel_size, stride, padding, dilation, ceil_mode, re
     """Check max_pool2d's arguments, then apply ``fn`` (MaxPool2d or MaxPool2dReLU)."""
     op = "max_pool2d"
     x, unbatched = _batched(input, op)
-    kernel, stride, padding, dilation = _pool_args(kernel_size, stride, padding, dilation, op)
+    kernel, stride, padding, dilation = pool_args(kernel_size, stride, padding, dilation, op)
     out_hw, pads = _pool_geometry(x, kernel, stride, padding, dilation, ceil_mode, op, "effective")
     sink = [] if return_indices else None
     out = fn.apply(x, kernel, stride, pads, dilation, out_hw, sink)
@@ -436,7 +437,7 @@ def avg_pool2d(input, kernel_size, stride=None, padding=0, ceil_mode=False, coun
     x, unbatched = _batched(input, op)
     if x.dtype.kind != "f":
         raise TypeError(f"{op}: input must be floating point, got {x.dtype}")
-    kernel, stride, padding, _ = _pool_args(kernel_size, stride, padding, 1, op)
+    kernel, stride, padding, _ = pool_args(kernel_size, stride, padding, 1, op)
     out_hw, pads = _pool_geometry(x, kernel, stride, padding, (1, 1), ceil_mode, op, "kernel")
     if divisor_override is not None:
         if divisor_override == 0:
