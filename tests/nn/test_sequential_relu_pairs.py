@@ -1,7 +1,7 @@
 """Sequential runs a ReLU and a neighbour as one graph node: a Linear or Conv2d before
 it (the ReLU in place on the layer's output) or a MaxPool2d after it (pooled first).
 
-The pair must be invisible except in speed: the same outputs and gradients bit for bit as
+The pair must be invisible but for speed and node names: the same outputs and gradients bit for bit as
 calling the layers one by one (the reference here), hooks that see every layer, a plan
 that follows changes to the layers, and the engine's guards (in-place changes, a second
 backward) intact.
