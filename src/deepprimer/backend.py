@@ -58,9 +58,17 @@ def shared_ones(shape, dtype):
 def column_sums(matrix):
     """``matrix.sum(axis=0)`` of a 2-D array, as a GEMV with a vector of ones: several
     times faster than the strided reduction at bias-gradient shapes (PERF-NOTES.md)."""
-    n = matrix.shape[0]
-    ones = shared_ones(n, matrix.dtype) if n <= SHARED_ONES_AT_MOST else xp.ones(n, dtype=matrix.dtype)
-    return ones @ matrix
+    return _ones(matrix.shape[0], matrix.dtype) @ matrix
+
+
+def row_sums(matrix):
+    """``matrix.sum(axis=1)`` of a 2-D array, as a GEMV with a vector of ones: NumPy reduces
+    each row in its own short inner loop, BLAS runs down all the rows at once."""
+    return matrix @ _ones(matrix.shape[1], matrix.dtype)
+
+
+def _ones(n, dtype):
+    return shared_ones(n, dtype) if n <= SHARED_ONES_AT_MOST else xp.ones(n, dtype=dtype)
 
 
 SHORT_ROW = 64  # values: up to here a row maximum is faster taken down the transposed rows
@@ -79,7 +87,7 @@ def sum_keepdims(x, axis):
     if (axis != x.ndim - 1 or x.dtype.char not in "fd" or not 0 < c <= SHARED_ONES_AT_MOST
             or not x.flags.c_contiguous):
         return x.sum(axis=axis, keepdims=True)
-    return (x.reshape(-1, c) @ shared_ones(c, x.dtype)).reshape(x.shape[:-1] + (1,))
+    return row_sums(x.reshape(-1, c)).reshape(x.shape[:-1] + (1,))
 
 
 def max_keepdims(x, axis):
